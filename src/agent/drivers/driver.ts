@@ -1,0 +1,54 @@
+// What the turn runner needs from a model provider: one model step at a time.
+// The runner owns the loop (tools, events, iterations); a driver only turns
+// the conversation so far into streamed text and tool calls.
+import type { JsonObject, StoredMessage } from "../../domain/content.js";
+import type { Usage } from "../../domain/events.js";
+
+export interface ToolSpec {
+  name: string;
+  description: string;
+  /** JSON Schema of the arguments object. */
+  parameters: JsonObject;
+}
+
+export interface StepRequest {
+  /** Provider model name (e.g. "gpt-4o-mini"); "demo" for the demo driver. */
+  model: string;
+  /** The session's messages so far, oldest first: user, agent (text, tool calls, thinking) and tool results. */
+  history: readonly StoredMessage[];
+  tools: readonly ToolSpec[];
+  reasoningEffort?: "low" | "medium" | "high";
+  maxTokens?: number;
+  locale?: string;
+  /** Session hints merged key-by-key with the message's. */
+  hints?: JsonObject;
+  /** Image bytes for image_file parts, loaded by the runner. */
+  loadImage(imageId: string): Promise<{ mediaType: string; bytes: Uint8Array } | null>;
+  signal: AbortSignal;
+}
+
+export interface StepResult {
+  text: string;
+  toolCalls: { id: string; name: string; arguments: JsonObject }[];
+  thinking?: string | null;
+  thinkingSignature?: string | null;
+  usage: Usage;
+}
+
+export interface AgentDriver {
+  readonly name: string;
+  /** Runs one model step, calling `onTextDelta` for each streamed piece of text, in order. */
+  step(request: StepRequest, onTextDelta: (delta: string) => void): Promise<StepResult>;
+}
+
+/** A provider failure: `message` is safe to show (STANDARD), `detail` is the provider's own text (DETAILED). */
+export class DriverError extends Error {
+  constructor(
+    message: string,
+    readonly detail?: string,
+    readonly code: "llm_error" | "model_unavailable" = "llm_error",
+  ) {
+    super(message);
+    this.name = "DriverError";
+  }
+}

@@ -1,0 +1,65 @@
+// Wires the parts: database → store → bus → services → transports. `main.ts`
+// runs it; tests create one per file on a free port.
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Config } from "./config.js";
+import { openDatabase, type Database } from "./db/client.js";
+import { MemoryBus, type Bus } from "./bus/bus.js";
+import { createStore, type Store } from "./store/index.js";
+import { createServices, type Services, type TurnScheduler } from "./service/index.js";
+import { createHttpServer } from "./http/server.js";
+import { healthRoutes } from "./http/health.js";
+import { createLogger, type Logger } from "./log.js";
+
+export interface App {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  store: Store;
+  bus: Bus;
+  services: Services;
+  server: Server;
+  /** Listens on config.HOST:PORT (PORT=0 picks a free one). */
+  listen(): Promise<{ url: string; port: number }>;
+  close(): Promise<void>;
+}
+
+export async function createApp(config: Config, options: { logger?: Logger } = {}): Promise<App> {
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL);
+  const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  const store = createStore(db.prisma);
+  const bus: Bus = new MemoryBus();
+  store.log.onAppend((sessionId, events) => bus.publish(sessionId, events));
+
+  // Replaced by the agent's turn runner.
+  const scheduler: TurnScheduler = { wake: () => {}, cancel: async () => "no_op" };
+  const services = createServices({ store, bus, scheduler });
+
+  let shuttingDown = false;
+  const server = createHttpServer([healthRoutes({ ping: db.ping, isShuttingDown: () => shuttingDown })], logger);
+
+  return {
+    config,
+    logger,
+    db,
+    store,
+    bus,
+    services,
+    server,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(config.PORT, config.HOST, () => {
+          const { port } = server.address() as AddressInfo;
+          const host = config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST;
+          resolve({ url: `http://${host}:${port}`, port });
+        });
+      }),
+    async close() {
+      shuttingDown = true;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await bus.close();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,59 @@
+// Every environment variable of SPEC §1 and §7, parsed once into one typed
+// Config. A bad value is a one-line error naming the variable.
+import { z } from "zod";
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number({ error: "must be an integer" }).int("must be an integer").min(min).max(max);
+
+const schema = z.object({
+  PORT: int(0, 65535).default(4000),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+    .optional(),
+  DATA_DIR: z.string().min(1).default("./data"),
+  PUBSUB: z.enum(["memory", "redis", "postgres"]).default("memory"),
+  REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
+  AGENT_DRIVER: z.enum(["demo", "openai", "anthropic"]).default("demo"),
+  DEMO_DELAY_MS: int(0, 60_000).default(20),
+  OPENAI_BASE_URL: z.string().url().optional(),
+  OPENAI_API_KEY: z.string().optional(),
+  OPENAI_MODEL: z.string().default("gpt-4o-mini"),
+  ANTHROPIC_BASE_URL: z.string().url().optional(),
+  ANTHROPIC_API_KEY: z.string().optional(),
+  ANTHROPIC_MODEL: z.string().default("claude-sonnet-4-5"),
+  MAX_ITERATIONS: int(1, 1000).default(10),
+  TURN_CONCURRENCY: int(1, 10_000).default(16),
+  AUTH: z.enum(["none", "api_key"]).default("none"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  GRAPHQL_MAX_DEPTH: int(1).default(12),
+  GRAPHQL_MAX_ALIASES: int(0).default(30),
+  GRAPHQL_MAX_TOKENS: int(1).default(5000),
+  MAX_BODY_BYTES: int(1).default(10 * 1024 * 1024),
+  RATE_LIMIT_PER_MIN: int(0).default(0),
+  SHUTDOWN_TIMEOUT_MS: int(0).default(10_000),
+  IMAGE_URL_TTL_S: int(1).default(3600),
+  /** Secret for signed image URLs; random per process when unset (URLs then die with the process). */
+  IMAGE_URL_SECRET: z.string().min(16).optional(),
+  /** Base URL used to build absolute image URLs; derived from the request when unset. */
+  PUBLIC_URL: z.string().url().optional(),
+});
+
+export type Config = z.infer<typeof schema>;
+
+export class ConfigError extends Error {}
+
+/** Parses the environment (empty strings count as unset). Throws ConfigError with one line per bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const result = schema.safeParse(cleaned);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const name = String(issue.path[0]);
+    return `invalid ${name}=${JSON.stringify(cleaned[name] ?? "")}: ${issue.message}`;
+  });
+  throw new ConfigError(lines.join("; "));
+}
+
+export const isEmbedded = (config: Config) => config.DATABASE_URL === undefined;

@@ -1,0 +1,76 @@
+// Opens the database: embedded PGlite in DATA_DIR by default, a PostgreSQL
+// server when DATABASE_URL is set. Migrates, then hands back one PrismaClient.
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
+import { PrismaClient } from "../generated/prisma/client.js";
+import { migrate } from "./migrate.js";
+
+export type Prisma = PrismaClient;
+
+export interface Database {
+  prisma: PrismaClient;
+  kind: "pglite" | "postgres";
+  /** Where the data lives, for logs (never the password). */
+  location: string;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  /** pg pool size for PostgreSQL. */
+  poolSize?: number;
+}
+
+// An arbitrary constant: one migrator at a time across instances.
+const MIGRATION_LOCK_KEY = 7_274_319_001;
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return options.databaseUrl ? openPostgres(options.databaseUrl, options.poolSize ?? 10) : openPGlite(options.dataDir);
+}
+
+async function openPostgres(connectionString: string, max: number): Promise<Database> {
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
+    await migrate({ exec: (sql) => client.query(sql), query: async (sql) => (await client.query(sql)).rows });
+  } finally {
+    await client.end(); // also releases the advisory lock
+  }
+  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString, max }) });
+  const url = new URL(connectionString);
+  return {
+    prisma,
+    kind: "postgres",
+    location: `${url.host}${url.pathname}`,
+    ping: async () => void (await prisma.$queryRawUnsafe("SELECT 1")),
+    close: () => prisma.$disconnect(),
+  };
+}
+
+async function openPGlite(dataDir: string): Promise<Database> {
+  const inMemory = dataDir.startsWith("memory://");
+  const dir = inMemory ? dataDir : resolve(dataDir, "pglite");
+  // PGlite's own mkdir is not recursive.
+  if (!inMemory) mkdirSync(dir, { recursive: true });
+  const pglite = new PGlite(dir);
+  await pglite.waitReady;
+  await migrate({ exec: (sql) => pglite.exec(sql), query: async (sql) => (await pglite.query(sql)).rows as never[] });
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  return {
+    prisma,
+    kind: "pglite",
+    location: dir,
+    ping: async () => void (await pglite.query("SELECT 1")),
+    close: async () => {
+      await prisma.$disconnect();
+      await pglite.close();
+    },
+  };
+}

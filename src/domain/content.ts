@@ -1,0 +1,61 @@
+// Content parts and messages in their stored form, which is the REST shape of
+// the seeds (snake_case, `type` discriminator). Events carry this form in
+// `data.message`; GraphQL maps it to camelCase field by field.
+
+export type TextPart = { type: "text"; text: string };
+export type ImagePart = { type: "image"; url?: string; base64?: string; media_type?: string };
+export type ImageFilePart = { type: "image_file"; image_id: string; filename?: string };
+export type ToolCallPart = { type: "tool_call"; id: string; name: string; arguments: JsonObject };
+export type ToolResultContent = TextPart | ImagePart | ImageFilePart;
+export type ToolResultPart = { type: "tool_result"; tool_call_id: string; content: ToolResultContent[]; is_error: boolean };
+export type ContentPart = TextPart | ImagePart | ImageFilePart | ToolCallPart | ToolResultPart;
+export type InputPart = TextPart | ImagePart | ImageFilePart;
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+export type Role = "system" | "user" | "agent" | "tool_result";
+export type Phase = "commentary" | "final_answer";
+export type Disclosure = "generic" | "standard" | "detailed";
+
+export interface StoredControls {
+  model_id?: string;
+  reasoning?: { effort?: string };
+  error_disclosure?: Disclosure;
+  hints?: JsonObject;
+  locale?: string;
+  max_tokens?: number;
+}
+
+export interface StoredExternalActor {
+  actor_id: string;
+  actor_name?: string;
+  metadata?: JsonObject;
+  source?: string;
+}
+
+/** A message as events carry it and REST returns it. */
+export interface StoredMessage {
+  id: string;
+  session_id: string;
+  role: Role;
+  content: ContentPart[];
+  controls?: StoredControls | null;
+  external_actor?: StoredExternalActor | null;
+  metadata?: JsonObject | null;
+  tags?: string[];
+  phase?: Phase | null;
+  thinking?: string | null;
+  thinking_signature?: string | null;
+  turn_id?: string | null;
+  created_at: string;
+}
+
+export const IMAGE_MEDIA_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"] as const;
+
+export const isJsonObject = (value: unknown): value is JsonObject =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** The concatenated text parts of a message (what the model "said"). */
+export const textOf = (parts: readonly ContentPart[]): string =>
+  parts.flatMap((p) => (p.type === "text" ? [p.text] : [])).join("");

@@ -1,0 +1,43 @@
+// Domain errors: one class, one table of codes → statuses (SPEC §5). GraphQL
+// puts code/status/field in `extensions`; REST answers `{ error, status }`.
+import { GraphQLError } from "graphql";
+
+export const ERROR_STATUS = {
+  INVALID_ID: 400,
+  VALIDATION_FAILED: 422,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  RATE_LIMITED: 429,
+  PAYLOAD_TOO_LARGE: 413,
+  INTERNAL_SERVER_ERROR: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = "AppError";
+    this.status = ERROR_STATUS[code];
+  }
+
+  toGraphQLError(): GraphQLError {
+    return new GraphQLError(this.message, {
+      extensions: { code: this.code, status: this.status, ...(this.field ? { field: this.field } : {}) },
+    });
+  }
+
+  toJSON(): { error: string; status: number } {
+    return { error: this.message, status: this.status };
+  }
+}
+
+export const notFound = (what: string, id: string) => new AppError("NOT_FOUND", `${what} ${id} not found`);
+export const validation = (field: string, message: string) => new AppError("VALIDATION_FAILED", message, field);

@@ -1,0 +1,79 @@
+// Replay-then-live, the one algorithm behind every stream (graphql-ws, GraphQL
+// SSE, REST SSE): subscribe to the bus first, then read the backlog after the
+// cursor from the store, then yield live events — dropping any sequence
+// already sent and backfilling from the store when a gap shows up. The result
+// is every event after the cursor exactly once, in order.
+import { Repeater } from "@repeaterjs/repeater";
+import type { Bus } from "../bus/bus.js";
+import { eventTypeFilter } from "../domain/events.js";
+import type { EventLog, StoredEvent } from "../store/event-log.js";
+import { AppError } from "../errors.js";
+
+export interface StreamOptions {
+  sessionId: string;
+  /** null/undefined: live only; N: every event with sequence > N, then live. */
+  after?: number | null;
+  types?: readonly string[] | null;
+  exclude?: readonly string[] | null;
+  /** Sequence the session had when the stream was opened (live-only start point). */
+  head: () => Promise<number>;
+}
+
+/** A subscriber further behind than this many live events is ended (it can resume with `after`). */
+export const MAX_PENDING_EVENTS = 10_000;
+const PAGE = 500;
+
+export function streamEvents(deps: { bus: Bus; log: EventLog }, options: StreamOptions): AsyncIterableIterator<StoredEvent> {
+  const wanted = eventTypeFilter(options.types, options.exclude);
+  const filter = { types: options.types, exclude: options.exclude };
+
+  return new Repeater<StoredEvent>(async (push, stop) => {
+    const pending: StoredEvent[] = [];
+    let wake: (() => void) | undefined;
+    const unsubscribe = deps.bus.subscribe(options.sessionId, (events) => {
+      pending.push(...events);
+      if (pending.length > MAX_PENDING_EVENTS) {
+        stop(new AppError("CONFLICT", `subscriber too slow: more than ${MAX_PENDING_EVENTS} events pending; resubscribe with after`));
+      }
+      wake?.();
+    });
+    let stopped = false;
+    void stop.then(() => {
+      stopped = true;
+      wake?.();
+    });
+
+    try {
+      // The bus is live now: everything committed from here on is in `pending`.
+      let sent = options.after ?? (await options.head());
+      const head = options.after == null ? sent : await options.head();
+
+      /** Sends stored events in (sent, upTo] matching the filter, page by page. */
+      const backfill = async (upTo: number) => {
+        while (!stopped && sent < upTo) {
+          const page = await deps.log.readAfter(options.sessionId, sent, { ...filter, limit: PAGE });
+          const inRange = page.filter((e) => e.sequence <= upTo);
+          for (const event of inRange) await push(event);
+          sent = inRange.length === PAGE ? inRange[PAGE - 1]!.sequence : upTo;
+        }
+      };
+
+      await backfill(head);
+      while (!stopped) {
+        const event = pending.shift();
+        if (!event) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+          continue;
+        }
+        if (event.sequence <= sent) continue; // already sent (replay overlap or duplicate delivery)
+        if (event.sequence > sent + 1) await backfill(event.sequence - 1); // a gap: fetch what we missed
+        if (stopped) break;
+        if (wanted(event.type)) await push(event);
+        sent = event.sequence;
+      }
+    } finally {
+      unsubscribe();
+    }
+  });
+}

@@ -1,0 +1,75 @@
+// The store: the only code that talks to Prisma. Every function that reads or
+// writes a tenant's data takes its owner id.
+import type { Prisma } from "../db/client.js";
+import { messageFromEvent } from "../domain/messages.js";
+import { EventLog, toStoredEvent } from "./event-log.js";
+import { ImageStore } from "./images.js";
+import { MessageStore } from "./messages.js";
+import { ModelStore } from "./models.js";
+import { messageRow } from "./rows.js";
+import { SessionStore } from "./sessions.js";
+import { TurnStore } from "./turns.js";
+
+export interface Store {
+  prisma: Prisma;
+  log: EventLog;
+  sessions: SessionStore;
+  messages: MessageStore;
+  turns: TurnStore;
+  images: ImageStore;
+  models: ModelStore;
+}
+
+export function createStore(prisma: Prisma): Store {
+  const log = new EventLog(prisma);
+  return {
+    prisma,
+    log,
+    sessions: new SessionStore(prisma, log),
+    messages: new MessageStore(prisma),
+    turns: new TurnStore(prisma),
+    images: new ImageStore(prisma),
+    models: new ModelStore(prisma),
+  };
+}
+
+/**
+ * Rebuilds a session's message projection from its log (the log is the
+ * source of truth). Returns the number of messages written.
+ */
+export async function rebuildMessages(prisma: Prisma, sessionId: string): Promise<number> {
+  const rows = await prisma.event.findMany({ where: { sessionId }, orderBy: { sequence: "asc" } });
+  const messages = rows.flatMap((row) => {
+    const event = toStoredEvent(row);
+    const message = messageFromEvent({ ...event, turnId: event.context.turnId });
+    if (!message) return [];
+    const m = messageRow(message);
+    return [
+      {
+        id: m.id,
+        sessionId,
+        eventId: event.id,
+        sequence: event.sequence,
+        role: m.role,
+        content: m.content as object,
+        controls: (m.controls as object | null) ?? undefined,
+        externalActor: (m.external_actor as object | null) ?? undefined,
+        metadata: (m.metadata as object | null) ?? undefined,
+        tags: m.tags,
+        phase: m.phase,
+        thinking: m.thinking,
+        thinkingSignature: m.thinking_signature,
+        turnId: m.turn_id,
+        createdAt: new Date(m.created_at),
+      },
+    ];
+  });
+  await prisma.$transaction(async (tx) => {
+    await tx.message.deleteMany({ where: { sessionId } });
+    await tx.message.createMany({ data: messages });
+    await tx.session.update({ where: { id: sessionId }, data: { messageCount: messages.length } });
+  });
+  return messages.length;
+}
+
+export type { StoredEvent } from "./event-log.js";

@@ -1,0 +1,28 @@
+// The Model table: which models a message may name, and each one's maximum
+// error disclosure. The demo model is seeded by migration 0002.
+import type { Prisma } from "../db/client.js";
+import type { Model } from "../generated/prisma/client.js";
+
+export type { Model };
+export const DEMO_MODEL_ID = "model_01933b5a000070008000000000000001";
+
+export class ModelStore {
+  constructor(private readonly prisma: Prisma) {}
+
+  list(): Promise<Model[]> {
+    return this.prisma.model.findMany({ orderBy: { name: "asc" } });
+  }
+
+  get(id: string): Promise<Model | null> {
+    return this.prisma.model.findUnique({ where: { id } });
+  }
+
+  getMany(ids: readonly string[]): Promise<Model[]> {
+    return this.prisma.model.findMany({ where: { id: { in: [...ids] } } });
+  }
+
+  /** Registers a provider model (idempotent by name), e.g. the configured OpenAI model. */
+  ensure(model: { id: string; name: string; provider: string; maxErrorDisclosure: Model["maxErrorDisclosure"] }): Promise<Model> {
+    return this.prisma.model.upsert({ where: { name: model.name }, create: model, update: {} });
+  }
+}

@@ -1,0 +1,47 @@
+// Mapping between the stored message shape (REST/event JSON) and Message rows.
+import type { Message as MessageRow } from "../generated/prisma/client.js";
+import type { ContentPart, JsonObject, Phase, Role, StoredControls, StoredExternalActor, StoredMessage } from "../domain/content.js";
+
+export type { MessageRow };
+
+const ROLE_TO_ROW = { system: "SYSTEM", user: "USER", agent: "AGENT", tool_result: "TOOL_RESULT" } as const;
+const PHASE_TO_ROW = { commentary: "COMMENTARY", final_answer: "FINAL_ANSWER" } as const;
+const lower = <T extends string>(value: string) => value.toLowerCase() as T;
+
+/** Columns of a projected message, snake_case for jsonb_to_recordset. */
+export function messageRow(m: StoredMessage) {
+  return {
+    id: m.id,
+    role: ROLE_TO_ROW[m.role],
+    content: m.content,
+    controls: m.controls ?? null,
+    external_actor: m.external_actor ?? null,
+    metadata: m.metadata ?? null,
+    tags: m.tags ?? [],
+    phase: m.phase ? PHASE_TO_ROW[m.phase] : null,
+    thinking: m.thinking ?? null,
+    thinking_signature: m.thinking_signature ?? null,
+    turn_id: m.turn_id ?? null,
+    created_at: m.created_at,
+  };
+}
+
+/** A Message row back in the stored (REST) shape, with its sequence. */
+export function storedMessage(row: MessageRow): StoredMessage & { sequence: number } {
+  return {
+    id: row.id,
+    session_id: row.sessionId,
+    role: lower<Role>(row.role),
+    content: row.content as ContentPart[],
+    controls: (row.controls as StoredControls | null) ?? null,
+    external_actor: (row.externalActor as StoredExternalActor | null) ?? null,
+    metadata: (row.metadata as JsonObject | null) ?? null,
+    tags: row.tags,
+    phase: row.phase ? lower<Phase>(row.phase) : null,
+    thinking: row.thinking,
+    thinking_signature: row.thinkingSignature,
+    turn_id: row.turnId,
+    sequence: row.sequence,
+    created_at: row.createdAt.toISOString(),
+  };
+}

@@ -1,0 +1,127 @@
+// The store on both backends: gapless sequences under concurrency, the
+// message projection (and its rebuild), keyset pages, owner scoping.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { backends } from "../support/backends.js";
+import type { Database } from "../../src/db/client.js";
+import { createStore, rebuildMessages, type Store } from "../../src/store/index.js";
+import { events } from "../../src/domain/events.js";
+import type { StoredMessage } from "../../src/domain/content.js";
+import { newId } from "../../src/ids.js";
+
+const userMessage = (sessionId: string, text: string): StoredMessage => ({
+  id: newId("message"),
+  session_id: sessionId,
+  role: "user",
+  content: [{ type: "text", text }],
+  tags: ["t"],
+  created_at: new Date().toISOString(),
+});
+
+for (const backend of await backends()) {
+  describe(`store on ${backend.name}`, () => {
+    let db: Database;
+    let store: Store;
+
+    beforeAll(async () => {
+      db = await backend.open();
+      store = createStore(db.prisma);
+    }, 60_000);
+    afterAll(async () => {
+      await db?.close();
+      await backend.cleanup();
+    });
+
+    it("starts a session at sequence 1 with session.started", async () => {
+      const session = await store.sessions.create("owner-a", { title: "first" });
+      expect(session.lastSequence).toBe(1);
+      const log = await store.log.readAfter(session.id, 0);
+      expect(log.map((e) => [e.sequence, e.type])).toEqual([[1, "session.started"]]);
+    });
+
+    it("allocates gapless, unique sequences to 50 concurrent appends", async () => {
+      const session = await store.sessions.create("owner-a", {});
+      const batches = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          store.log.append(session.id, i % 2 ? [events.inputMessage(userMessage(session.id, `m${i}`))] : [
+            { type: "custom.a", context: {}, data: { i } },
+            { type: "custom.b", context: {}, data: { i } },
+          ]),
+        ),
+      );
+      const sequences = batches.flat().map((e) => e.sequence).sort((a, b) => a - b);
+      const total = 1 + 25 * 2 + 25;
+      expect(sequences).toEqual(Array.from({ length: total - 1 }, (_, i) => i + 2));
+      const stored = await store.log.readAfter(session.id, 0, { limit: 1000 });
+      expect(stored.map((e) => e.sequence)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+      // Each batch got a contiguous run: events of one append are never interleaved.
+      for (const batch of batches) expect(batch.map((e) => e.sequence - batch[0]!.sequence)).toEqual(batch.map((_, i) => i));
+      expect(await store.messages.count(session.id)).toBe(25);
+    });
+
+    it("appending to an unknown session fails and stores nothing", async () => {
+      const missing = newId("session");
+      await expect(store.log.append(missing, [{ type: "x", context: {}, data: {} }])).rejects.toMatchObject({ code: "NOT_FOUND" });
+      expect(await db.prisma.event.count({ where: { sessionId: missing } })).toBe(0);
+    });
+
+    it("filters reads by exact type, prefix and exclusion", async () => {
+      const session = await store.sessions.create("owner-a", {});
+      await store.log.append(session.id, [
+        { type: "output.message.started", context: {}, data: {} },
+        { type: "output.message.delta", context: {}, data: {} },
+        { type: "tool.started", context: {}, data: {} },
+      ]);
+      const types = async (o: Parameters<Store["log"]["readAfter"]>[2]) => (await store.log.readAfter(session.id, 0, o)).map((e) => e.type);
+      expect(await types({ types: ["output.message.*"] })).toEqual(["output.message.started", "output.message.delta"]);
+      expect(await types({ types: ["tool.started"] })).toEqual(["tool.started"]);
+      expect(await types({ exclude: ["output.message.delta", "session.*"] })).toEqual(["output.message.started", "tool.started"]);
+    });
+
+    it("pages messages by sequence in both directions with counts, and rebuilds the projection from the log", async () => {
+      const session = await store.sessions.create("owner-a", {});
+      for (let i = 0; i < 7; i++) await store.log.append(session.id, [events.inputMessage(userMessage(session.id, `n${i}`))]);
+      const text = (rows: { content: unknown }[]) => rows.map((r) => (r.content as { text: string }[])[0]!.text);
+
+      const first = await store.messages.page(session.id, { size: 3, backward: false });
+      expect(text(first.nodes)).toEqual(["n0", "n1", "n2"]);
+      expect(first.hasMore).toBe(true);
+      const next = await store.messages.page(session.id, { size: 3, backward: false, cursor: first.nodes.at(-1)!.sequence });
+      expect(text(next.nodes)).toEqual(["n3", "n4", "n5"]);
+      const last = await store.messages.page(session.id, { size: 2, backward: true });
+      expect(text(last.nodes)).toEqual(["n5", "n6"]);
+      const before = await store.messages.page(session.id, { size: 10, backward: true, cursor: last.nodes[0]!.sequence });
+      expect(text(before.nodes)).toEqual(["n0", "n1", "n2", "n3", "n4"]);
+      expect(before.hasMore).toBe(false);
+      expect(await store.messages.count(session.id)).toBe(7);
+      expect(await store.messages.count(session.id, ["AGENT"])).toBe(0);
+
+      const snapshot = await db.prisma.message.findMany({ where: { sessionId: session.id }, orderBy: { sequence: "asc" } });
+      await db.prisma.message.deleteMany({ where: { sessionId: session.id } });
+      expect(await rebuildMessages(db.prisma, session.id)).toBe(7);
+      const rebuilt = await db.prisma.message.findMany({ where: { sessionId: session.id }, orderBy: { sequence: "asc" } });
+      expect(rebuilt).toEqual(snapshot);
+    });
+
+    it("scopes sessions by owner: another owner's id reads as unknown", async () => {
+      const mine = await store.sessions.create("owner-a", { title: "mine" });
+      expect(await store.sessions.get("owner-b", mine.id)).toBeNull();
+      expect(await store.sessions.update("owner-b", mine.id, { title: "stolen" })).toBeNull();
+      expect(await store.sessions.delete("owner-b", mine.id)).toBe(false);
+      expect((await store.sessions.get("owner-a", mine.id))?.title).toBe("mine");
+      const page = await store.sessions.page("owner-b", {}, 100, false);
+      expect(page.nodes.map((s) => s.id)).not.toContain(mine.id);
+    });
+
+    it("deletes a session with its events, messages and turns", async () => {
+      const session = await store.sessions.create("owner-a", {});
+      await store.log.append(session.id, [events.inputMessage(userMessage(session.id, "bye"))]);
+      expect(await store.sessions.delete("owner-a", session.id)).toBe(true);
+      expect(await db.prisma.event.count({ where: { sessionId: session.id } })).toBe(0);
+      expect(await db.prisma.message.count({ where: { sessionId: session.id } })).toBe(0);
+    });
+
+    it("has the demo model", async () => {
+      expect((await store.models.list()).map((m) => [m.name, m.provider])).toContainEqual(["demo", "demo"]);
+    });
+  });
+}
