@@ -6,10 +6,14 @@ import type { Config } from "./config.js";
 import { openDatabase, type Database } from "./db/client.js";
 import { MemoryBus, type Bus } from "./bus/bus.js";
 import { createStore, type Store } from "./store/index.js";
-import { createServices, type Services, type TurnScheduler } from "./service/index.js";
+import { createServices, type Services } from "./service/index.js";
 import { createHttpServer } from "./http/server.js";
 import { healthRoutes } from "./http/health.js";
+import { restRoute } from "./http/rest.js";
+import { localActor } from "./http/auth.js";
 import { createLogger, type Logger } from "./log.js";
+import { createAgent } from "./agent/index.js";
+import type { TurnRunner } from "./agent/runner.js";
 
 export interface App {
   config: Config;
@@ -18,6 +22,7 @@ export interface App {
   store: Store;
   bus: Bus;
   services: Services;
+  runner: TurnRunner;
   server: Server;
   /** Listens on config.HOST:PORT (PORT=0 picks a free one). */
   listen(): Promise<{ url: string; port: number }>;
@@ -31,12 +36,17 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
   const bus: Bus = new MemoryBus();
   store.log.onAppend((sessionId, events) => bus.publish(sessionId, events));
 
-  // Replaced by the agent's turn runner.
-  const scheduler: TurnScheduler = { wake: () => {}, cancel: async () => "no_op" };
-  const services = createServices({ store, bus, scheduler });
+  const runner = await createAgent(config, store, logger, { soleInstance: db.kind === "pglite" });
+  const services = createServices({ store, bus, scheduler: runner });
 
   let shuttingDown = false;
-  const server = createHttpServer([healthRoutes({ ping: db.ping, isShuttingDown: () => shuttingDown })], logger);
+  const server = createHttpServer(
+    [
+      healthRoutes({ ping: db.ping, isShuttingDown: () => shuttingDown }),
+      restRoute({ services, config, logger, actorFor: localActor }),
+    ],
+    logger,
+  );
 
   return {
     config,
@@ -45,6 +55,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     store,
     bus,
     services,
+    runner,
     server,
     listen: () =>
       new Promise((resolve, reject) => {
@@ -52,12 +63,16 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
         server.listen(config.PORT, config.HOST, () => {
           const { port } = server.address() as AddressInfo;
           const host = config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST;
+          // Turns left over from a previous run start once we serve.
+          void runner.start().catch((err) => logger.error({ err }, "turn recovery failed"));
           resolve({ url: `http://${host}:${port}`, port });
         });
       }),
     async close() {
       shuttingDown = true;
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await runner.stop(config.SHUTDOWN_TIMEOUT_MS);
+      await closed;
       await bus.close();
       await db.close();
     },

@@ -25,6 +25,8 @@ const schema = z.object({
   ANTHROPIC_MODEL: z.string().default("claude-sonnet-4-5"),
   MAX_ITERATIONS: int(1, 1000).default(10),
   TURN_CONCURRENCY: int(1, 10_000).default(16),
+  /** How long a turn's lease lasts without renewal; a dead instance's turns are recovered after it. */
+  TURN_LEASE_MS: int(300, 3_600_000).default(15_000),
   AUTH: z.enum(["none", "api_key"]).default("none"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   GRAPHQL_MAX_DEPTH: int(1).default(12),

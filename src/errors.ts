@@ -4,6 +4,8 @@ import { GraphQLError } from "graphql";
 
 export const ERROR_STATUS = {
   INVALID_ID: 400,
+  /** Malformed request (bad JSON, wrong content type): REST only. */
+  BAD_REQUEST: 400,
   VALIDATION_FAILED: 422,
   NOT_FOUND: 404,
   CONFLICT: 409,

@@ -93,8 +93,8 @@ export class MessageService {
   }
 
   /** A page of a session the caller already holds (owner checked by the caller). */
-  async page(sessionId: string, args: MessagePageArgs) {
-    const { size, backward } = pageSize(args, 100);
+  async page(sessionId: string, args: MessagePageArgs, maxSize?: number) {
+    const { size, backward } = pageSize(args, 100, maxSize);
     const cursorArg = backward ? args.before : args.after;
     const cursor = cursorArg != null ? decodeCursor(cursorArg, backward ? "before" : "after") : null;
     const page = await this.store.messages.page(sessionId, { size, backward, cursor, roles: args.roles });

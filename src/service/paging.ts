@@ -9,13 +9,13 @@ export interface PageArgs {
 }
 
 /** The page size and direction; more than MAX_PAGE_SIZE or a negative size is VALIDATION_FAILED. */
-export function pageSize(args: PageArgs, defaultSize: number): { size: number; backward: boolean } {
+export function pageSize(args: PageArgs, defaultSize: number, maxSize = MAX_PAGE_SIZE): { size: number; backward: boolean } {
   if (args.first != null && args.last != null) throw validation("first", "Pass either first or last, not both");
   const backward = args.last != null;
   const size = args.first ?? args.last ?? defaultSize;
   const field = backward ? "last" : "first";
   if (!Number.isInteger(size) || size < 0) throw validation(field, `${field} must be a non-negative integer`);
-  if (size > MAX_PAGE_SIZE) throw validation(field, `${field} must be at most ${MAX_PAGE_SIZE}`);
+  if (size > maxSize) throw validation(field, `${field} must be at most ${maxSize}`);
   return { size, backward };
 }
 

@@ -34,7 +34,7 @@ WITH seq AS (
      SET "lastSequence" = "lastSequence" + $2::int,
          "messageCount" = "messageCount" + $3::int,
          "status" = COALESCE($4::"SessionStatus", "status"),
-         "updatedAt" = now()
+         "updatedAt" = GREATEST("updatedAt", now())
    WHERE "id" = $1
   RETURNING "lastSequence" - $2::int AS base
 ), ev AS (

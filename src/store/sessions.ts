@@ -41,6 +41,7 @@ export class SessionStore {
   /** Creates the session and appends `session.started` (sequence 1) atomically. */
   async create(ownerId: string, fields: SessionFields): Promise<Session> {
     const id = newId("session");
+    const now = new Date();
     const [session, appended] = await this.prisma.$transaction(async (tx) => {
       await tx.session.create({
         data: {
@@ -52,6 +53,8 @@ export class SessionStore {
           hints: json(fields.hints),
           tags: fields.tags ?? [],
           metadata: json(fields.metadata),
+          createdAt: now,
+          updatedAt: now,
         },
       });
       const appended = await this.log.append(id, [events.sessionStarted(fields.modelId ?? null)], tx);

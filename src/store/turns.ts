@@ -40,27 +40,54 @@ export class TurnStore {
       if (!next) return null;
       return tx.turn.update({
         where: { id: next.id },
-        data: { status: "RUNNING", leaseOwner, leaseUntil: new Date(Date.now() + leaseMs), startedAt: new Date() },
+        data: { status: "RUNNING", leaseOwner, leaseUntil: new Date(Date.now() + leaseMs), startedAt: new Date(), cancelRequested: false },
       });
     });
   }
 
-  /** Extends the lease; false when the turn is no longer ours (recovered elsewhere). */
-  async renewLease(turnId: string, leaseOwner: string, leaseMs: number): Promise<boolean> {
-    const { count } = await this.prisma.turn.updateMany({
-      where: { id: turnId, leaseOwner, status: "RUNNING" },
-      data: { leaseUntil: new Date(Date.now() + leaseMs) },
-    });
-    return count > 0;
+  /** Extends the lease. "lost" when the turn is no longer ours (recovered elsewhere). */
+  async renewLease(turnId: string, leaseOwner: string, leaseMs: number): Promise<"held" | "lost" | "cancel_requested"> {
+    const rows = await this.prisma.$queryRawUnsafe<{ cancelRequested: boolean }[]>(
+      `UPDATE "Turn" SET "leaseUntil" = now() + ($3::int * interval '1 millisecond')
+        WHERE "id" = $1 AND "leaseOwner" = $2 AND "status" = 'RUNNING' RETURNING "cancelRequested"`,
+      turnId,
+      leaseOwner,
+      leaseMs,
+    );
+    if (rows.length === 0) return "lost";
+    return rows[0]!.cancelRequested ? "cancel_requested" : "held";
   }
 
-  /** Marks a turn ended; runs inside the transaction that appends its last events. */
-  async finish(client: SqlClient, turnId: string, status: Exclude<TurnStatus, "QUEUED" | "RUNNING">): Promise<void> {
-    await client.$queryRawUnsafe(
-      `UPDATE "Turn" SET "status" = $2::"TurnStatus", "endedAt" = now(), "leaseOwner" = NULL, "leaseUntil" = NULL WHERE "id" = $1`,
+  /**
+   * Ends a RUNNING turn, inside the transaction that appends its last events.
+   * `leaseOwner` limits it to the holder of the lease; `expiredOnly` to a dead
+   * holder's (recovery). False when the turn was not ours to end, so the
+   * caller appends nothing and no turn is closed twice.
+   */
+  async finish(
+    client: SqlClient,
+    turnId: string,
+    status: Exclude<TurnStatus, "QUEUED" | "RUNNING">,
+    guard: { leaseOwner?: string; expiredOnly?: boolean },
+  ): Promise<boolean> {
+    const rows = await client.$queryRawUnsafe<{ id: string }[]>(
+      `UPDATE "Turn" SET "status" = $2::"TurnStatus", "endedAt" = now(), "leaseOwner" = NULL, "leaseUntil" = NULL
+        WHERE "id" = $1 AND "status" = 'RUNNING'
+          AND ($3::text IS NULL OR "leaseOwner" = $3::text)
+          AND (NOT $4::boolean OR "leaseUntil" < now())
+        RETURNING "id"`,
       turnId,
       status,
+      guard.leaseOwner ?? null,
+      guard.expiredOnly ?? false,
     );
+    return rows.length > 0;
+  }
+
+  /** Asks the instance running the session's turn to cancel it; false when none runs. */
+  async requestCancel(sessionId: string): Promise<boolean> {
+    const { count } = await this.prisma.turn.updateMany({ where: { sessionId, status: "RUNNING" }, data: { cancelRequested: true } });
+    return count > 0;
   }
 
   /** RUNNING turns whose lease ran out (their process died), or all RUNNING ones when `all`. */

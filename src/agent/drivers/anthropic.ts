@@ -1,0 +1,47 @@
+// The `anthropic` driver: the Messages API (ANTHROPIC_API_KEY,
+// ANTHROPIC_BASE_URL) through @ai-sdk/anthropic. Reasoning effort turns on
+// extended thinking with a token budget; the thinking text and its signature
+// come back as `thinking` / `thinkingSignature` and are replayed from history.
+import { createAnthropic } from "@ai-sdk/anthropic";
+import { runSdkStep } from "./ai-sdk.js";
+import type { AgentDriver, StepRequest } from "./driver.js";
+
+export interface AnthropicDriverOptions {
+  /** Including the version path, e.g. "https://api.anthropic.com/v1"; the SDK reads ANTHROPIC_BASE_URL when unset. */
+  baseURL?: string;
+  /** Sent as `x-api-key`; the SDK reads ANTHROPIC_API_KEY when unset. */
+  apiKey?: string;
+  /** Replaces global fetch (tests, proxies). */
+  fetch?: typeof globalThis.fetch;
+  /** Retries of a failed request (429, 5xx, 529 overloaded, network); default 2. */
+  maxRetries?: number;
+}
+
+/** Thinking budget per reasoning effort (Anthropic's minimum budget is 1024). */
+export const THINKING_BUDGET: Record<NonNullable<StepRequest["reasoningEffort"]>, number> = {
+  low: 1024,
+  medium: 4096,
+  high: 16384,
+};
+
+export function createAnthropicDriver(options: AnthropicDriverOptions = {}): AgentDriver {
+  const provider = createAnthropic({
+    ...(options.baseURL ? { baseURL: options.baseURL } : {}),
+    ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  return {
+    name: "anthropic",
+    step(request, onTextDelta) {
+      const budget = request.reasoningEffort ? THINKING_BUDGET[request.reasoningEffort] : undefined;
+      return runSdkStep(provider.messages(request.model), request, onTextDelta, {
+        // The SDK sends max_tokens = maxOutputTokens (or the model's maximum) + budgetTokens,
+        // so the answer keeps its full allowance above the thinking budget. Models that only
+        // think adaptively get adaptive thinking instead (the SDK converts it).
+        ...(budget ? { providerOptions: { anthropic: { thinking: { type: "enabled", budgetTokens: budget } } } } : {}),
+        imagesInToolResults: true,
+        maxRetries: options.maxRetries ?? 2,
+      });
+    },
+  };
+}

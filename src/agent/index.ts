@@ -1,0 +1,57 @@
+// Builds the agent from the config: which drivers exist, which model is the
+// default, and the turn runner that uses them.
+import type { Config } from "../config.js";
+import { newId } from "../ids.js";
+import type { Logger } from "../log.js";
+import type { Store } from "../store/index.js";
+import { DEMO_MODEL_ID } from "../store/models.js";
+import { createDemoDriver } from "./drivers/demo.js";
+import type { AgentDriver } from "./drivers/driver.js";
+import { TurnRunner, type RunnerObserver } from "./runner.js";
+import { ToolRegistry } from "./tools/registry.js";
+
+export async function createAgent(
+  config: Config,
+  store: Store,
+  logger: Logger,
+  options: { soleInstance: boolean; observer?: RunnerObserver },
+): Promise<TurnRunner> {
+  const drivers = new Map<string, AgentDriver>([["demo", createDemoDriver({ delayMs: config.DEMO_DELAY_MS })]]);
+  let defaultModelId = DEMO_MODEL_ID;
+  const provider = await providerDriver(config);
+  if (provider) {
+    drivers.set(provider.name, provider.driver);
+    // Models are rows: the configured provider model is registered (once, by name) so messages can name it.
+    const model = await store.models.ensure({ id: newId("model"), name: provider.model, provider: provider.name, maxErrorDisclosure: "STANDARD" });
+    if (config.AGENT_DRIVER === provider.name) defaultModelId = model.id;
+  }
+  return new TurnRunner(
+    {
+      store,
+      tools: new ToolRegistry(),
+      driverFor: (name) => drivers.get(name),
+      defaultModelId,
+      maxIterations: config.MAX_ITERATIONS,
+      historyLimit: 200,
+      logger,
+    },
+    { concurrency: config.TURN_CONCURRENCY, leaseMs: config.TURN_LEASE_MS, soleInstance: options.soleInstance },
+    options.observer,
+  );
+}
+
+async function providerDriver(config: Config): Promise<{ name: string; model: string; driver: AgentDriver } | null> {
+  if (config.AGENT_DRIVER === "openai") {
+    const { createOpenAIDriver } = await import("./drivers/openai.js");
+    return { name: "openai", model: config.OPENAI_MODEL, driver: createOpenAIDriver({ baseURL: config.OPENAI_BASE_URL, apiKey: config.OPENAI_API_KEY }) };
+  }
+  if (config.AGENT_DRIVER === "anthropic") {
+    const { createAnthropicDriver } = await import("./drivers/anthropic.js");
+    return {
+      name: "anthropic",
+      model: config.ANTHROPIC_MODEL,
+      driver: createAnthropicDriver({ baseURL: config.ANTHROPIC_BASE_URL, apiKey: config.ANTHROPIC_API_KEY }),
+    };
+  }
+  return null;
+}

@@ -1,0 +1,203 @@
+// The turn runner: one turn at a time per session, in arrival order, many
+// sessions in parallel up to a bound. A turn runs under a lease in the Turn
+// row, so on PostgreSQL several instances share the work without running one
+// session's turns twice; a process that dies leaves an expiring lease, and
+// recovery closes its turn as `interrupted` and runs what was queued.
+import { randomBytes } from "node:crypto";
+import { events, zeroUsage } from "../domain/events.js";
+import { discloseError } from "../domain/disclosure.js";
+import type { Logger } from "../log.js";
+import type { TurnScheduler } from "../service/context.js";
+import type { Store } from "../store/index.js";
+import type { Turn } from "../store/turns.js";
+import { runTurn, TurnAbort, type TurnDeps, type TurnOutcome } from "./turn.js";
+
+export interface RunnerOptions {
+  concurrency: number;
+  leaseMs: number;
+  /** Embedded database: this process is the only one, so every RUNNING turn at start is abandoned. */
+  soleInstance: boolean;
+}
+
+/** Hooks for metrics; all optional. */
+export interface RunnerObserver {
+  turnStarted?(): void;
+  turnEnded?(outcome: TurnOutcome, seconds: number): void;
+}
+
+interface ActiveTurn {
+  turnId: string;
+  controller: AbortController;
+  done: Promise<TurnOutcome>;
+}
+
+export class TurnRunner implements TurnScheduler {
+  readonly instanceId = `inst_${randomBytes(8).toString("hex")}`;
+  private readonly loops = new Map<string, Promise<void>>();
+  private readonly rewake = new Set<string>();
+  private readonly active = new Map<string, ActiveTurn>();
+  private readonly waiting: (() => void)[] = [];
+  private slotsFree: number;
+  private stopping = false;
+  private sweeper: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly deps: Omit<TurnDeps, "leaseOwner">,
+    private readonly options: RunnerOptions,
+    private readonly observer: RunnerObserver = {},
+  ) {
+    this.slotsFree = options.concurrency;
+  }
+
+  private get store(): Store {
+    return this.deps.store;
+  }
+
+  private get logger(): Logger {
+    return this.deps.logger;
+  }
+
+  /** Closes abandoned turns, resumes queued sessions, and keeps sweeping expired leases. */
+  async start(): Promise<void> {
+    await this.recover(this.options.soleInstance);
+    if (!this.options.soleInstance) {
+      this.sweeper = setInterval(() => void this.recover(false).catch((err) => this.logger.error({ err }, "lease sweep failed")), this.options.leaseMs);
+      this.sweeper.unref();
+    }
+  }
+
+  wake(sessionId: string): void {
+    if (this.stopping) return;
+    if (this.loops.has(sessionId)) {
+      this.rewake.add(sessionId);
+      return;
+    }
+    const loop = this.drain(sessionId)
+      .catch((err) => this.logger.error({ err, sessionId }, "turn loop failed"))
+      .finally(() => {
+        this.loops.delete(sessionId);
+        if (this.rewake.delete(sessionId)) this.wake(sessionId);
+      });
+    this.loops.set(sessionId, loop);
+  }
+
+  async cancel(sessionId: string): Promise<"cancelled" | "no_op"> {
+    const local = this.active.get(sessionId);
+    if (local) {
+      local.controller.abort(new TurnAbort("cancel", "cancelled by client"));
+      await local.done.catch(() => {});
+      return "cancelled";
+    }
+    // Running on another instance: it sees the flag when it renews its lease.
+    return (await this.store.turns.requestCancel(sessionId)) ? "cancelled" : "no_op";
+  }
+
+  /** Turns running in this process right now. */
+  runningCount(): number {
+    return this.active.size;
+  }
+
+  /**
+   * Stops taking turns and gives running ones `timeoutMs` to finish. Turns
+   * still running then are left as they are (their lease expires) and are
+   * closed as `interrupted` by the next start or another instance.
+   */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.sweeper);
+    const all = () => Promise.allSettled([...this.active.values()].map((a) => a.done));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      all().then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      for (const a of this.active.values()) a.controller.abort(new TurnAbort("shutdown", "server shutting down"));
+      await all();
+    }
+    await Promise.allSettled(this.loops.values());
+  }
+
+  private async drain(sessionId: string): Promise<void> {
+    while (!this.stopping) {
+      await this.acquireSlot();
+      try {
+        if (this.stopping) return;
+        const turn = await this.store.turns.claimNext(sessionId, this.instanceId, this.options.leaseMs);
+        if (!turn) return;
+        await this.execute(turn);
+      } finally {
+        this.releaseSlot();
+      }
+    }
+  }
+
+  private async execute(turn: Turn): Promise<void> {
+    const controller = new AbortController();
+    const started = performance.now();
+    this.observer.turnStarted?.();
+    const renew = setInterval(async () => {
+      try {
+        const lease = await this.store.turns.renewLease(turn.id, this.instanceId, this.options.leaseMs);
+        if (lease === "lost") controller.abort(new TurnAbort("lease_lost", "lease lost"));
+        if (lease === "cancel_requested") controller.abort(new TurnAbort("cancel", "cancelled by client"));
+      } catch (err) {
+        this.logger.warn({ err, turnId: turn.id }, "lease renewal failed");
+      }
+    }, Math.max(50, Math.floor(this.options.leaseMs / 3)));
+    const done = runTurn({ ...this.deps, leaseOwner: this.instanceId }, turn, controller.signal);
+    this.active.set(turn.sessionId, { turnId: turn.id, controller, done });
+    try {
+      const outcome = await done;
+      this.observer.turnEnded?.(outcome, (performance.now() - started) / 1000);
+    } catch (err) {
+      // A store failure mid-turn: the lease expires and recovery closes the turn.
+      this.logger.error({ err, turnId: turn.id }, "turn crashed; it will be closed as interrupted");
+      this.observer.turnEnded?.("abandoned", (performance.now() - started) / 1000);
+    } finally {
+      clearInterval(renew);
+      this.active.delete(turn.sessionId);
+    }
+  }
+
+  /** Closes turns whose process died (all RUNNING ones when we are the sole instance), then resumes queues. */
+  private async recover(all: boolean): Promise<void> {
+    for (const turn of await this.store.turns.abandoned(all)) {
+      if (this.active.has(turn.sessionId)) continue;
+      await this.closeInterrupted(turn, all);
+    }
+    for (const sessionId of await this.store.turns.sessionsWithQueued()) this.wake(sessionId);
+  }
+
+  private async closeInterrupted(turn: Turn, all: boolean): Promise<void> {
+    const ctx = { turnId: turn.id, inputMessageId: turn.inputMessageId };
+    const error = discloseError("standard", { code: "interrupted", safeMessage: "The turn was interrupted by a server restart." });
+    const appended = await this.store.prisma.$transaction(async (tx) => {
+      if (!(await this.store.turns.finish(tx, turn.id, "FAILED", { expiredOnly: !all }))) return null;
+      return this.store.log.append(
+        turn.sessionId,
+        [events.turnFailed(ctx, { errorCode: "interrupted", error, disclosure: "standard" }), events.sessionIdled(ctx, 0, zeroUsage())],
+        tx,
+      );
+    });
+    if (appended) {
+      this.store.log.notify(turn.sessionId, appended);
+      this.logger.warn({ turnId: turn.id, sessionId: turn.sessionId }, "closed an interrupted turn");
+    }
+  }
+
+  private async acquireSlot(): Promise<void> {
+    if (this.slotsFree > 0) {
+      this.slotsFree -= 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private releaseSlot(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.slotsFree += 1;
+  }
+}

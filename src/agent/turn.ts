@@ -1,0 +1,220 @@
+// One agent turn, in the order of SPEC §4: turn.started, session.activated,
+// then model steps (started / deltas / completed) and their tool calls, until
+// the model answers without tools or the iteration limit; then the turn's end
+// event and session.idled, appended atomically with the Turn row's new status.
+import type { StoredMessage, ToolResultContent, Disclosure } from "../domain/content.js";
+import { addUsage, events, zeroUsage, type NewEvent, type TurnErrorCode, type Usage } from "../domain/events.js";
+import { discloseError, effectiveDisclosure } from "../domain/disclosure.js";
+import { messageFromEvent } from "../domain/messages.js";
+import { newId } from "../ids.js";
+import type { Logger } from "../log.js";
+import type { Store } from "../store/index.js";
+import type { Turn } from "../store/turns.js";
+import type { Model } from "../store/models.js";
+import { storedMessage } from "../store/rows.js";
+import { DeltaWriter } from "./delta-writer.js";
+import { DriverError, type AgentDriver } from "./drivers/driver.js";
+import { ToolError, type ToolRegistry } from "./tools/registry.js";
+
+/** Why a running turn was aborted: the client cancelled, or the process stops/lost the lease (write nothing). */
+export class TurnAbort extends Error {
+  constructor(readonly kind: "cancel" | "shutdown" | "lease_lost", reason: string) {
+    super(reason);
+  }
+}
+
+export interface TurnDeps {
+  store: Store;
+  tools: ToolRegistry;
+  /** The driver for a model's provider, or undefined when that provider is not configured. */
+  driverFor(provider: string): AgentDriver | undefined;
+  defaultModelId: string;
+  maxIterations: number;
+  /** How many earlier messages a model step sees. */
+  historyLimit: number;
+  leaseOwner: string;
+  logger: Logger;
+}
+
+export type TurnOutcome = "completed" | "failed" | "cancelled" | "abandoned";
+
+const HISTORY_LIMIT_DEFAULT = 200;
+const SAFE_MESSAGES: Record<TurnErrorCode, string> = {
+  llm_error: "The model provider returned an error.",
+  max_iterations: "The agent reached its iteration limit without a final answer.",
+  interrupted: "The turn was interrupted by a server restart.",
+  tool_error: "A tool failed.",
+  model_unavailable: "The requested model is not available on this server.",
+};
+
+export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): Promise<TurnOutcome> {
+  const { store } = deps;
+  const [inputRow, session] = await Promise.all([
+    store.prisma.message.findUnique({ where: { id: turn.inputMessageId } }),
+    store.prisma.session.findUnique({ where: { id: turn.sessionId } }),
+  ]);
+  if (!inputRow || !session) return "abandoned"; // the session was deleted meanwhile
+  const sessionId = session.id;
+  const input = storedMessage(inputRow);
+  const controls = input.controls ?? {};
+  const ctx = { turnId: turn.id, inputMessageId: input.id };
+  const append = (e: NewEvent[]) => store.log.append(sessionId, e);
+  const startedAt = Date.now();
+  let usage: Usage = zeroUsage();
+  let iterations = 0;
+  let disclosure: Disclosure = effectiveDisclosure(controls.error_disclosure, "standard");
+
+  const end = async (last: NewEvent, status: "COMPLETED" | "FAILED" | "CANCELLED"): Promise<boolean> => {
+    const idled = events.sessionIdled(ctx, iterations, usage);
+    const appended = await store.prisma.$transaction(async (tx) => {
+      if (!(await store.turns.finish(tx, turn.id, status, { leaseOwner: deps.leaseOwner }))) return null;
+      return store.log.append(sessionId, [last, idled], tx);
+    });
+    if (appended) store.log.notify(sessionId, appended);
+    return appended !== null;
+  };
+  const fail = async (code: TurnErrorCode, detail?: string | null) => {
+    const error = discloseError(disclosure, { code, safeMessage: SAFE_MESSAGES[code], detail });
+    return (await end(events.turnFailed(ctx, { errorCode: code, error, disclosure }), "FAILED")) ? "failed" : "abandoned";
+  };
+
+  await append([events.turnStarted(turn.id, input.id), events.sessionActivated(turn.id, input.id)]);
+
+  const model = await store.models.get(controls.model_id ?? session.modelId ?? deps.defaultModelId);
+  if (model) disclosure = effectiveDisclosure(controls.error_disclosure, lower(model.maxErrorDisclosure));
+  const driver = model && deps.driverFor(model.provider);
+  if (!model || !driver) return fail("model_unavailable", model ? `provider ${model.provider} is not configured` : "model not found");
+
+  const history = await loadHistory(store, sessionId, input, deps.historyLimit || HISTORY_LIMIT_DEFAULT);
+  const hints = { ...(asObject(session.hints) ?? {}), ...(controls.hints ?? {}) };
+  let writer: DeltaWriter | null = null;
+  let stepMessageId: string | null = null;
+
+  try {
+    for (;;) {
+      if (iterations >= deps.maxIterations) return fail("max_iterations", `stopped after ${iterations} model steps`);
+      iterations += 1;
+      stepMessageId = newId("message");
+      await append([events.outputMessageStarted(ctx, stepMessageId, model.name, iterations)]);
+      writer = new DeltaWriter(store.log, sessionId, ctx, stepMessageId);
+      const stepWriter = writer;
+      const result = await driver
+        .step(
+          {
+            model: model.name,
+            history,
+            tools: deps.tools.specs(),
+            reasoningEffort: controls.reasoning?.effort as "low" | "medium" | "high" | undefined,
+            maxTokens: controls.max_tokens,
+            locale: controls.locale ?? session.locale ?? undefined,
+            hints,
+            loadImage: (id) => loadImage(store, session.ownerId, id),
+            signal,
+          },
+          (delta) => stepWriter.push(delta),
+        )
+        .finally(() => stepWriter.flush());
+      signal.throwIfAborted();
+
+      const message = agentMessage(sessionId, stepMessageId, turn.id, stepWriter.text || result.text, result);
+      await append([events.outputMessageCompleted(ctx, message, result.usage)]);
+      writer = null;
+      history.push(message);
+      usage = addUsage(usage, result.usage);
+      if (result.toolCalls.length === 0) {
+        const done = await end(
+          events.turnCompleted(ctx, { iterations, durationMs: Date.now() - startedAt, usage, finalMessageId: message.id }),
+          "COMPLETED",
+        );
+        return done ? "completed" : "abandoned";
+      }
+      for (const call of result.toolCalls) {
+        signal.throwIfAborted();
+        await append([events.toolStarted(ctx, call)]);
+        const outcome = await executeTool(deps, call, signal);
+        const [completed] = await append([
+          events.toolCompleted(ctx, { messageId: newId("message"), toolCallId: call.id, toolName: call.name, ...outcome }),
+        ]);
+        history.push(messageFromEvent({ ...completed!, turnId: turn.id })!);
+      }
+    }
+  } catch (error) {
+    const abort = signal.aborted ? (signal.reason as TurnAbort) : null;
+    if (abort?.kind === "shutdown" || abort?.kind === "lease_lost") return "abandoned"; // closed as interrupted by recovery
+    if (abort?.kind === "cancel") {
+      // The partial answer is kept: the text streamed so far becomes the agent message.
+      if (writer && stepMessageId && writer.text) {
+        await writer.flush().catch(() => {});
+        const partial = agentMessage(sessionId, stepMessageId, turn.id, writer.text, { toolCalls: [] });
+        partial.metadata = { partial: true };
+        await append([events.outputMessageCompleted(ctx, partial, zeroUsage())]);
+      }
+      return (await end(events.turnCancelled(ctx, abort.message), "CANCELLED")) ? "cancelled" : "abandoned";
+    }
+    if (error instanceof DriverError) return fail(error.code, error.detail ?? error.message);
+    deps.logger.error({ err: error, turnId: turn.id, sessionId }, "turn failed unexpectedly");
+    return fail("llm_error", (error as Error).message);
+  }
+}
+
+function agentMessage(
+  sessionId: string,
+  id: string,
+  turnId: string,
+  text: string,
+  result: { toolCalls: { id: string; name: string; arguments: Record<string, unknown> }[]; thinking?: string | null; thinkingSignature?: string | null },
+): StoredMessage {
+  return {
+    id,
+    session_id: sessionId,
+    role: "agent",
+    content: [
+      ...(text ? [{ type: "text" as const, text }] : []),
+      ...result.toolCalls.map((c) => ({ type: "tool_call" as const, id: c.id, name: c.name, arguments: c.arguments as never })),
+    ],
+    phase: result.toolCalls.length > 0 ? "commentary" : "final_answer",
+    thinking: result.thinking ?? null,
+    thinking_signature: result.thinkingSignature ?? null,
+    turn_id: turnId,
+    created_at: new Date().toISOString(),
+  };
+}
+
+async function executeTool(
+  deps: TurnDeps,
+  call: { id: string; name: string; arguments: Record<string, unknown> },
+  signal: AbortSignal,
+): Promise<{ status: "success" | "error"; result: ToolResultContent[]; error: string | null }> {
+  const tool = deps.tools.get(call.name);
+  const failed = (error: string) => ({ status: "error" as const, result: [{ type: "text" as const, text: error }], error });
+  if (!tool) return failed(`unknown tool ${JSON.stringify(call.name)}`);
+  try {
+    return { status: "success", result: await tool.execute(call.arguments as never, { signal }), error: null };
+  } catch (error) {
+    if (signal.aborted) throw error;
+    if (error instanceof ToolError) return failed(error.message);
+    deps.logger.error({ err: error, tool: call.name }, "tool threw");
+    return failed(`tool ${call.name} failed`);
+  }
+}
+
+/**
+ * The conversation a step sees: earlier messages (without user messages still
+ * queued behind this one), then this turn's input last.
+ */
+async function loadHistory(store: Store, sessionId: string, input: StoredMessage & { sequence: number }, limit: number) {
+  const rows = await store.prisma.message.findMany({
+    where: { sessionId, id: { not: input.id }, NOT: { role: "USER", sequence: { gt: input.sequence } } },
+    orderBy: { sequence: "desc" },
+    take: limit,
+  });
+  return [...rows.reverse().map(storedMessage), input] as StoredMessage[];
+}
+
+async function loadImage(store: Store, ownerId: string, imageId: string) {
+  const image = await store.images.withBytes(ownerId, imageId);
+  return image ? { mediaType: image.mediaType, bytes: image.bytes } : null;
+}
+
+const lower = (d: Model["maxErrorDisclosure"]) => d.toLowerCase() as Disclosure;
+const asObject = (v: unknown) => (v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, never>) : null);

@@ -1,0 +1,53 @@
+// The seeds' JSON shapes (snake_case, lowercase enums, RFC 3339 times) for
+// REST answers and SSE event payloads.
+import type { StoredMessage } from "../domain/content.js";
+import type { StoredEvent } from "../store/event-log.js";
+import type { ImageMeta } from "../store/images.js";
+import { storedMessage, type MessageRow } from "../store/rows.js";
+import type { Session } from "../store/sessions.js";
+
+export function restSession(s: Session) {
+  return {
+    id: s.id,
+    title: s.title,
+    status: s.status.toLowerCase(),
+    locale: s.locale,
+    model_id: s.modelId,
+    hints: s.hints ?? null,
+    tags: s.tags,
+    metadata: s.metadata ?? null,
+    last_sequence: s.lastSequence,
+    created_at: s.createdAt.toISOString(),
+    updated_at: s.updatedAt.toISOString(),
+  };
+}
+
+/** A message row in REST shape; `external_actor.actor_name` falls back to `actor_id`. */
+export function restMessage(row: MessageRow): StoredMessage & { sequence: number } {
+  const m = storedMessage(row);
+  if (m.external_actor) m.external_actor = { ...m.external_actor, actor_name: m.external_actor.actor_name ?? m.external_actor.actor_id };
+  return m;
+}
+
+export function restImage(image: ImageMeta, url: string) {
+  return {
+    id: image.id,
+    filename: image.filename,
+    media_type: image.mediaType,
+    byte_size: image.byteSize,
+    url,
+    created_at: image.createdAt.toISOString(),
+  };
+}
+
+export function restEvent(e: StoredEvent) {
+  return {
+    id: e.id,
+    session_id: e.sessionId,
+    sequence: e.sequence,
+    type: e.type,
+    ts: e.ts.toISOString(),
+    context: { turn_id: e.context.turnId, input_message_id: e.context.inputMessageId },
+    data: e.data,
+  };
+}

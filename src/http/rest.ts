@@ -1,0 +1,172 @@
+// The seeds' REST API (SPEC §6) on the same services as GraphQL. Handlers
+// only parse, call a service and shape JSON; errors are `{ error, status }`.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Config } from "../config.js";
+import { AppError } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { Actor } from "../service/context.js";
+import type { Services } from "../service/index.js";
+import type { MessageRole } from "../generated/prisma/client.js";
+import { readBody, readJson } from "./body.js";
+import { sendJson } from "./health.js";
+import { restImage, restMessage, restSession } from "./rest-shapes.js";
+import { serveSessionSse } from "./sse.js";
+import { imageUrl } from "./image-url.js";
+
+export interface RestDeps {
+  services: Services;
+  config: Config;
+  logger: Logger;
+  /** Who is calling (throws UNAUTHENTICATED when a key is required and missing). */
+  actorFor(req: IncomingMessage): Promise<Actor>;
+}
+
+type Params = Record<string, string>;
+type Handler = (ctx: { req: IncomingMessage; res: ServerResponse; url: URL; params: Params; actor: Actor }) => Promise<void>;
+
+const REST_MAX_MESSAGES = 1000;
+
+export function restRoute(deps: RestDeps) {
+  const { services, config } = deps;
+  const json = (req: IncomingMessage) => readJson(req, config.MAX_BODY_BYTES) as Promise<Record<string, unknown>>;
+  const asObject = (v: unknown, field: string) => {
+    if (v == null) return {};
+    if (typeof v !== "object" || Array.isArray(v)) throw new AppError("VALIDATION_FAILED", `${field} must be a JSON object`, field);
+    return v as Record<string, unknown>;
+  };
+  const sessionInput = (b: Record<string, unknown>) => ({
+    ...pick(b, ["title", "locale", "hints", "tags", "metadata"]),
+    ...("model_id" in b ? { modelId: b.model_id } : {}),
+  });
+
+  const routes: [string, RegExp, Handler][] = [
+    ["POST", /^\/v1\/sessions$/, async ({ req, res, actor }) => {
+      const session = await services.sessions.create(actor, sessionInput(asObject(await json(req), "body")));
+      sendJson(res, 201, restSession(session));
+    }],
+    ["GET", /^\/v1\/sessions$/, async ({ res, url, actor }) => {
+      const status = url.searchParams.get("status")?.toUpperCase() as "STARTED" | "ACTIVE" | "IDLE" | undefined;
+      const page = await services.sessions.list(actor, {
+        first: intParam(url, "limit", 20),
+        after: url.searchParams.get("after"),
+        status: status ?? null,
+        tag: url.searchParams.get("tag"),
+      });
+      sendJson(res, 200, { data: page.nodes.map(restSession), total: await page.count() });
+    }],
+    ["GET", /^\/v1\/sessions\/(?<id>[^/]+)$/, async ({ res, params, actor }) => {
+      sendJson(res, 200, restSession(await services.sessions.get(actor, params.id, "session_id")));
+    }],
+    ["PATCH", /^\/v1\/sessions\/(?<id>[^/]+)$/, async ({ req, res, params, actor }) => {
+      sendJson(res, 200, restSession(await services.sessions.update(actor, params.id, sessionInput(asObject(await json(req), "body")))));
+    }],
+    ["DELETE", /^\/v1\/sessions\/(?<id>[^/]+)$/, async ({ res, params, actor }) => {
+      sendJson(res, 200, { id: await services.sessions.delete(actor, params.id), deleted: true });
+    }],
+    ["POST", /^\/v1\/sessions\/(?<id>[^/]+)\/messages$/, async ({ req, res, params, actor }) => {
+      const body = asObject(await json(req), "body");
+      const message = asObject(body.message, "message");
+      const controls = body.controls == null ? null : asObject(body.controls, "controls");
+      const actorIn = body.external_actor == null ? null : asObject(body.external_actor, "external_actor");
+      const created = await services.messages.create(actor, {
+        sessionId: params.id,
+        message: { role: message.role as string | undefined, content: message.content },
+        controls: controls && {
+          modelId: controls.model_id,
+          reasoning: controls.reasoning,
+          errorDisclosure: controls.error_disclosure,
+          hints: controls.hints,
+          locale: controls.locale,
+          maxTokens: controls.max_tokens,
+        },
+        externalActor: actorIn && { actorId: actorIn.actor_id, actorName: actorIn.actor_name, metadata: actorIn.metadata, source: actorIn.source },
+        metadata: body.metadata,
+        tags: body.tags,
+        idempotencyKey: body.client_message_id,
+      });
+      sendJson(res, 201, restMessage(created));
+    }],
+    ["GET", /^\/v1\/sessions\/(?<id>[^/]+)\/messages$/, async ({ res, url, params, actor }) => {
+      const session = await services.sessions.get(actor, params.id, "session_id");
+      const roles = url.searchParams.getAll("role").flatMap((r) => r.split(",")).filter(Boolean).map((r) => r.toUpperCase() as MessageRole);
+      const page = await services.messages.page(session.id, { first: intParam(url, "limit", REST_MAX_MESSAGES, REST_MAX_MESSAGES), roles }, REST_MAX_MESSAGES);
+      sendJson(res, 200, { data: page.nodes.map(restMessage), total: await page.totalCount() });
+    }],
+    ["POST", /^\/v1\/sessions\/(?<id>[^/]+)\/cancel$/, async ({ res, params, actor }) => {
+      const { result } = await services.sessions.cancelTurn(actor, params.id, "session_id");
+      sendJson(res, 200, { status: result });
+    }],
+    ["GET", /^\/v1\/sessions\/(?<id>[^/]+)\/sse$/, async ({ req, res, url, params, actor }) => {
+      await serveSessionSse(services, actor, params.id!, req, res, url);
+    }],
+    ["POST", /^\/v1\/images$/, async ({ req, res, actor }) => {
+      const file = await multipartFile(req, config.MAX_BODY_BYTES);
+      const image = await services.images.upload(actor, file);
+      sendJson(res, 201, restImage(image, imageUrl(req, config, image.id)));
+    }],
+    ["GET", /^\/v1\/images\/(?<id>[^/]+)$/, async ({ req, res, params, actor }) => {
+      const image = await services.images.find(actor, params.id, "image_id");
+      if (!image) throw new AppError("NOT_FOUND", `Image ${params.id} not found`);
+      sendJson(res, 200, restImage(image, imageUrl(req, config, image.id)));
+    }],
+  ];
+
+  return async (req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> => {
+    if (!path.startsWith("/v1/")) return false;
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const matches = routes.filter(([, pattern]) => pattern.test(path));
+    if (matches.length === 0) return false;
+    const route = matches.find(([method]) => method === req.method || (method === "GET" && req.method === "HEAD"));
+    try {
+      if (!route) throw new AppError("BAD_REQUEST", `Method ${req.method} is not allowed on ${path}`);
+      const [, pattern, handler] = route;
+      const params = (pattern.exec(path)?.groups ?? {}) as Params;
+      const actor = await deps.actorFor(req);
+      await handler({ req, res, url, params, actor });
+    } catch (error) {
+      sendRestError(res, error, deps.logger, req);
+    }
+    return true;
+  };
+}
+
+export function sendRestError(res: ServerResponse, error: unknown, logger: Logger, req: IncomingMessage): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  if (error instanceof AppError) {
+    const message = error.field && !error.message.includes(error.field) ? `${error.field}: ${error.message}` : error.message;
+    sendJson(res, error.status, { error: message, status: error.status }, error.code === "RATE_LIMITED" ? {} : {});
+    return;
+  }
+  logger.error({ err: error, method: req.method, url: req.url, requestId: res.getHeader("x-request-id") }, "unexpected error in REST handler");
+  sendJson(res, 500, { error: "Internal server error", status: 500 });
+}
+
+function pick(body: Record<string, unknown>, keys: string[]) {
+  return Object.fromEntries(keys.filter((k) => k in body).map((k) => [k, body[k]]));
+}
+
+function intParam(url: URL, name: string, fallback: number, max = 500): number {
+  const raw = url.searchParams.get(name);
+  if (raw === null) return fallback;
+  if (!/^\d{1,6}$/.test(raw) || Number(raw) > max) throw new AppError("VALIDATION_FAILED", `${name} must be an integer between 0 and ${max}`, name);
+  return Number(raw);
+}
+
+/** The `file` field of a multipart body, read under the size limit. */
+async function multipartFile(req: IncomingMessage, limit: number): Promise<{ filename: string | null; bytes: Uint8Array }> {
+  const type = req.headers["content-type"] ?? "";
+  if (!type.startsWith("multipart/form-data")) throw new AppError("BAD_REQUEST", "Content-Type must be multipart/form-data with a `file` field");
+  const body = await readBody(req, limit);
+  let form: FormData;
+  try {
+    form = await new Request("http://localhost/", { method: "POST", headers: { "content-type": type }, body }).formData();
+  } catch (error) {
+    throw new AppError("BAD_REQUEST", `Malformed multipart body: ${(error as Error).message}`);
+  }
+  const file = form.get("file");
+  if (!file || typeof file === "string") throw new AppError("VALIDATION_FAILED", "multipart field `file` with a file is required", "file");
+  return { filename: file.name || null, bytes: new Uint8Array(await file.arrayBuffer()) };
+}
