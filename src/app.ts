@@ -10,7 +10,7 @@ import { createServices, type Services } from "./service/index.js";
 import { createHttpServer } from "./http/server.js";
 import { healthRoutes } from "./http/health.js";
 import { restRoute } from "./http/rest.js";
-import { localActor } from "./http/auth.js";
+import { createAuth } from "./http/auth.js";
 import { createLogger, type Logger } from "./log.js";
 import { createAgent } from "./agent/index.js";
 import type { TurnRunner } from "./agent/runner.js";
@@ -39,11 +39,12 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
   const runner = await createAgent(config, store, logger, { soleInstance: db.kind === "pglite" });
   const services = createServices({ store, bus, scheduler: runner });
 
+  const auth = createAuth(config, store.apiKeys);
   let shuttingDown = false;
   const server = createHttpServer(
     [
       healthRoutes({ ping: db.ping, isShuttingDown: () => shuttingDown }),
-      restRoute({ services, config, logger, actorFor: localActor }),
+      restRoute({ services, config, logger, actorFor: auth.actorFor }),
     ],
     logger,
   );

@@ -73,8 +73,8 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
     if (appended) store.log.notify(sessionId, appended);
     return appended !== null;
   };
-  const fail = async (code: TurnErrorCode, detail?: string | null) => {
-    const error = discloseError(disclosure, { code, safeMessage: SAFE_MESSAGES[code], detail });
+  const fail = async (code: TurnErrorCode, detail?: string | null, safeMessage = SAFE_MESSAGES[code]) => {
+    const error = discloseError(disclosure, { code, safeMessage, detail });
     return (await end(events.turnFailed(ctx, { errorCode: code, error, disclosure }), "FAILED")) ? "failed" : "abandoned";
   };
 
@@ -151,7 +151,7 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
       }
       return (await end(events.turnCancelled(ctx, abort.message), "CANCELLED")) ? "cancelled" : "abandoned";
     }
-    if (error instanceof DriverError) return fail(error.code, error.detail ?? error.message);
+    if (error instanceof DriverError) return fail(error.code, error.detail, error.message);
     deps.logger.error({ err: error, turnId: turn.id, sessionId }, "turn failed unexpectedly");
     return fail("llm_error", (error as Error).message);
   }

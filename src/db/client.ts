@@ -8,6 +8,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { migrate } from "./migrate.js";
+import { lockDataDir } from "./lock.js";
 
 export type Prisma = PrismaClient;
 
@@ -59,8 +60,14 @@ async function openPGlite(dataDir: string): Promise<Database> {
   const dir = inMemory ? dataDir : resolve(dataDir, "pglite");
   // PGlite's own mkdir is not recursive.
   if (!inMemory) mkdirSync(dir, { recursive: true });
+  const unlock = inMemory ? () => {} : lockDataDir(resolve(dataDir));
   const pglite = new PGlite(dir);
-  await pglite.waitReady;
+  try {
+    await pglite.waitReady;
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   await migrate({ exec: (sql) => pglite.exec(sql), query: async (sql) => (await pglite.query(sql)).rows as never[] });
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
   return {
@@ -71,6 +78,7 @@ async function openPGlite(dataDir: string): Promise<Database> {
     close: async () => {
       await prisma.$disconnect();
       await pglite.close();
+      unlock();
     },
   };
 }

@@ -1,8 +1,30 @@
-// Who is calling. With AUTH=none everyone is the one local owner; API keys
-// (AUTH=api_key) plug in here.
-import type { IncomingMessage } from "node:http";
+// Who is calling. AUTH=none: everyone is the one local owner. AUTH=api_key:
+// `Authorization: Bearer <key>` on HTTP, REST and SSE (and the graphql-ws
+// connection_init payload), looked up on every request so revocation is
+// immediate; the key's id is the owner of what it creates.
+import type { IncomingHttpHeaders } from "node:http";
+import type { Config } from "../config.js";
+import { AppError } from "../errors.js";
 import { LOCAL_OWNER, type Actor } from "../service/context.js";
+import type { ApiKeyStore } from "../store/api-keys.js";
 
-export type ActorResolver = (req: Pick<IncomingMessage, "headers">) => Promise<Actor>;
+export type ActorResolver = (req: { headers: IncomingHttpHeaders }) => Promise<Actor>;
 
-export const localActor: ActorResolver = async () => ({ ownerId: LOCAL_OWNER });
+export const unauthenticated = (why: string) => new AppError("UNAUTHENTICATED", why);
+
+export function createAuth(config: Pick<Config, "AUTH">, keys: ApiKeyStore) {
+  /** Resolves an `Authorization` header value (or the ws payload's `authorization`). */
+  const fromAuthorization = async (authorization: unknown): Promise<Actor> => {
+    if (config.AUTH === "none") return { ownerId: LOCAL_OWNER };
+    if (typeof authorization !== "string" || !authorization) throw unauthenticated("Missing API key: send Authorization: Bearer <key>");
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
+    if (!match) throw unauthenticated("Malformed Authorization header: expected Bearer <key>");
+    const keyId = await keys.authenticate(match[1]!);
+    if (!keyId) throw unauthenticated("Invalid or revoked API key");
+    return { ownerId: keyId };
+  };
+  const actorFor: ActorResolver = (req) => fromAuthorization(req.headers.authorization);
+  return { actorFor, fromAuthorization, required: config.AUTH === "api_key" };
+}
+
+export type Auth = ReturnType<typeof createAuth>;

@@ -162,7 +162,7 @@ async function multipartFile(req: IncomingMessage, limit: number): Promise<{ fil
   const body = await readBody(req, limit);
   let form: FormData;
   try {
-    form = await new Request("http://localhost/", { method: "POST", headers: { "content-type": type }, body }).formData();
+    form = await new Request("http://localhost/", { method: "POST", headers: { "content-type": type }, body: new Uint8Array(body) }).formData();
   } catch (error) {
     throw new AppError("BAD_REQUEST", `Malformed multipart body: ${(error as Error).message}`);
   }

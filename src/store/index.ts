@@ -2,6 +2,7 @@
 // writes a tenant's data takes its owner id.
 import type { Prisma } from "../db/client.js";
 import { messageFromEvent } from "../domain/messages.js";
+import { ApiKeyStore } from "./api-keys.js";
 import { EventLog, toStoredEvent } from "./event-log.js";
 import { ImageStore } from "./images.js";
 import { MessageStore } from "./messages.js";
@@ -18,6 +19,7 @@ export interface Store {
   turns: TurnStore;
   images: ImageStore;
   models: ModelStore;
+  apiKeys: ApiKeyStore;
 }
 
 export function createStore(prisma: Prisma): Store {
@@ -30,6 +32,7 @@ export function createStore(prisma: Prisma): Store {
     turns: new TurnStore(prisma),
     images: new ImageStore(prisma),
     models: new ModelStore(prisma),
+    apiKeys: new ApiKeyStore(prisma),
   };
 }
 

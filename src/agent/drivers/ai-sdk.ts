@@ -2,9 +2,19 @@
 // drivers: history → prompt, `streamText` with tools the SDK must not run
 // (the turn runner executes them), stream parts → StepResult, and every
 // provider failure → DriverError with a safe message and the provider's text.
-import { APICallError, JSONParseError, RetryError, TypeValidationError, jsonSchema, streamText, tool, type LanguageModel, type ToolSet } from "ai";
-import type { JSONSchema7 } from "ai";
-import { isJsonObject, type JsonObject, type JsonValue } from "../../domain/content.js";
+import {
+  APICallError,
+  JSONParseError,
+  RetryError,
+  TypeValidationError,
+  jsonSchema,
+  streamText,
+  tool,
+  type JSONSchema7,
+  type LanguageModel,
+  type ToolSet,
+} from "ai";
+import { isJsonObject, type JsonObject } from "../../domain/content.js";
 import { DriverError, type StepRequest, type StepResult, type ToolSpec } from "./driver.js";
 import { buildSystemPrompt, toModelMessages } from "./history.js";
 
@@ -117,8 +127,8 @@ export function toDriverError(error: unknown): DriverError {
     return new DriverError("The model provider sent a malformed response.", error.message);
   }
   // In-stream errors (Anthropic `event: error`, an OpenAI `{"error": …}` chunk) are plain objects.
-  if (isJsonObject(error as JsonValue) && typeof (error as JsonObject).message === "string") {
-    const { type, message } = error as { type?: unknown; message: string };
+  if (isProviderErrorObject(error)) {
+    const { type, message } = error;
     return new DriverError("The model provider reported an error while streaming.", typeof type === "string" ? `${type}: ${message}` : message);
   }
   if (error instanceof Error && error.name === "AI_LoadAPIKeyError") {
@@ -127,6 +137,9 @@ export function toDriverError(error: unknown): DriverError {
   const message = error instanceof Error ? `${error.message}${causeChain(error.message, error.cause)}` : String(error);
   return new DriverError("The model call failed.", message);
 }
+
+const isProviderErrorObject = (value: unknown): value is { type?: unknown; message: string } =>
+  typeof value === "object" && value !== null && !(value instanceof Error) && typeof (value as { message?: unknown }).message === "string";
 
 /** " (cause: connect ECONNREFUSED 127.0.0.1:9)": fetch hides the network reason in `cause`. */
 function causeChain(message: string, cause: unknown): string {

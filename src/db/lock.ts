@@ -1,0 +1,45 @@
+// One process per PGlite directory: two PGlite instances on one directory
+// corrupt it. The lock is a file holding the owner's pid, created exclusively;
+// a lock whose process is gone (a crash, SIGKILL) is stale and taken over.
+import { openSync, readFileSync, unlinkSync, writeSync, closeSync } from "node:fs";
+import { join } from "node:path";
+
+export class DataDirLockedError extends Error {}
+
+export function lockDataDir(dir: string): () => void {
+  const path = join(dir, "parley.lock");
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, "wx");
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        try {
+          if (readFileSync(path, "utf8") === String(process.pid)) unlinkSync(path);
+        } catch {
+          /* already gone */
+        }
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const pid = Number(readFileSync(path, "utf8").trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+        throw new DataDirLockedError(`data directory ${dir} is in use by another Parley process (pid ${pid}); stop it first`);
+      }
+      unlinkSync(path); // stale: its process is gone
+    }
+  }
+  throw new DataDirLockedError(`could not lock data directory ${dir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
