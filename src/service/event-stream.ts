@@ -17,6 +17,8 @@ export interface StreamOptions {
   exclude?: readonly string[] | null;
   /** Sequence the session had when the stream was opened (live-only start point). */
   head: () => Promise<number>;
+  /** Told when the stream starts and ends (the subscriptions_active gauge). */
+  tracker?: { opened(): void; closed(): void };
 }
 
 /** A subscriber further behind than this many live events is ended (it can resume with `after`). */
@@ -28,6 +30,7 @@ export function streamEvents(deps: { bus: Bus; log: EventLog }, options: StreamO
   const filter = { types: options.types, exclude: options.exclude };
 
   return new Repeater<StoredEvent>(async (push, stop) => {
+    options.tracker?.opened();
     const pending: StoredEvent[] = [];
     let wake: (() => void) | undefined;
     const unsubscribe = deps.bus.subscribe(options.sessionId, (events) => {
@@ -74,6 +77,7 @@ export function streamEvents(deps: { bus: Bus; log: EventLog }, options: StreamO
       }
     } finally {
       unsubscribe();
+      options.tracker?.closed();
     }
   });
 }

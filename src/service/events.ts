@@ -16,6 +16,9 @@ export interface StreamArgs {
 }
 
 export class EventService {
+  private streams = 0;
+  private readonly tracker = { opened: () => void this.streams++, closed: () => void this.streams-- };
+
   constructor(
     private readonly store: Store,
     private readonly bus: Bus,
@@ -42,9 +45,15 @@ export class EventService {
         after: args.after == null ? null : checkAfter(args.after),
         types: args.types,
         exclude: args.exclude,
+        tracker: this.tracker,
         head: async () => (await this.store.prisma.session.findUnique({ where: { id: sessionId }, select: { lastSequence: true } }))?.lastSequence ?? 0,
       },
     );
+  }
+
+  /** Streams open right now, on every transport. */
+  activeStreams(): number {
+    return this.streams;
   }
 
   /** The sequence of an event of this session (to resume after `Last-Event-ID`). */

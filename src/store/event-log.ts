@@ -55,6 +55,8 @@ SELECT base FROM seq`;
 
 export class EventLog {
   private readonly listeners = new Set<AppendListener>();
+  /** Told how long each append statement took (metrics). */
+  observeAppend: (seconds: number) => void = () => {};
 
   constructor(private readonly prisma: Prisma) {}
 
@@ -87,6 +89,7 @@ export class EventLog {
     });
     const status = newEvents.map((e) => STATUS_BY_EVENT[e.type]).filter(Boolean).at(-1) ?? null;
 
+    const started = performance.now();
     const rows = await (tx ?? this.prisma).$queryRawUnsafe<{ base: number }[]>(
       APPEND_SQL,
       sessionId,
@@ -96,6 +99,7 @@ export class EventLog {
       JSON.stringify(drafts),
       JSON.stringify(messages),
     );
+    this.observeAppend((performance.now() - started) / 1000);
     const base = rows[0]?.base;
     if (base === undefined) throw notFound("Session", sessionId);
     const stored = drafts.map<StoredEvent>((d) => ({
@@ -132,6 +136,12 @@ export class EventLog {
       take: options.limit ?? 1000,
     });
     return rows.map(toStoredEvent);
+  }
+
+  /** The session's newest event, or null (buses re-send it after a reconnect so streams notice what they missed). */
+  async last(sessionId: string): Promise<StoredEvent | null> {
+    const row = await this.prisma.event.findFirst({ where: { sessionId }, orderBy: { sequence: "desc" } });
+    return row ? toStoredEvent(row) : null;
   }
 
   async findById(id: string): Promise<StoredEvent | null> {

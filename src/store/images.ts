@@ -13,19 +13,21 @@ const META = { id: true, ownerId: true, filename: true, mediaType: true, byteSiz
 export class ImageStore {
   constructor(private readonly prisma: Prisma) {}
 
-  create(ownerId: string, image: { filename: string | null; mediaType: string; bytes: Uint8Array }): Promise<ImageMeta> {
-    return this.prisma.image.create({
-      data: {
-        id: newId("img"),
-        ownerId,
-        filename: image.filename,
-        mediaType: image.mediaType,
-        byteSize: image.bytes.byteLength,
-        sha256: createHash("sha256").update(image.bytes).digest("hex"),
-        bytes: new Uint8Array(image.bytes), // a copy on a plain ArrayBuffer, as Prisma wants
-      },
-      select: META,
-    });
+  async create(ownerId: string, image: { filename: string | null; mediaType: string; bytes: Uint8Array }): Promise<ImageMeta> {
+    const id = newId("img");
+    const bytes = Buffer.from(image.bytes.buffer, image.bytes.byteOffset, image.bytes.byteLength);
+    // Bytes travel as base64 text: the PGlite adapter rejects Prisma's Bytes parameters.
+    await this.prisma.$executeRawUnsafe(
+      `INSERT INTO "Image" ("id", "ownerId", "filename", "mediaType", "byteSize", "sha256", "bytes") VALUES ($1, $2, $3, $4, $5, $6, decode($7, 'base64'))`,
+      id,
+      ownerId,
+      image.filename,
+      image.mediaType,
+      bytes.byteLength,
+      createHash("sha256").update(bytes).digest("hex"),
+      bytes.toString("base64"),
+    );
+    return this.prisma.image.findUniqueOrThrow({ where: { id }, select: META });
   }
 
   getMany(ownerId: string, ids: readonly string[]): Promise<ImageMeta[]> {

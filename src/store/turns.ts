@@ -112,8 +112,8 @@ export class TurnStore {
     return this.prisma.turn.findFirst({ where: { sessionId, status: "RUNNING" } });
   }
 
-  countQueued(sessionId: string): Promise<number> {
-    return this.prisma.turn.count({ where: { sessionId, status: "QUEUED" } });
+  countQueued(sessionId?: string): Promise<number> {
+    return this.prisma.turn.count({ where: { status: "QUEUED", ...(sessionId ? { sessionId } : {}) } });
   }
 }
 
