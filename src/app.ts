@@ -4,12 +4,16 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Config } from "./config.js";
 import { openDatabase, type Database } from "./db/client.js";
-import { MemoryBus, type Bus } from "./bus/bus.js";
+import type { Bus } from "./bus/bus.js";
+import { createBus } from "./bus/index.js";
 import { createStore, type Store } from "./store/index.js";
 import { createServices, type Services } from "./service/index.js";
 import { createHttpServer } from "./http/server.js";
 import { healthRoutes } from "./http/health.js";
 import { restRoute } from "./http/rest.js";
+import { mountGraphQL } from "./http/graphql.js";
+import { imageContentRoute } from "./http/image-content.js";
+import type { Route } from "./http/server.js";
 import { createAuth } from "./http/auth.js";
 import { createLogger, type Logger } from "./log.js";
 import { createAgent } from "./agent/index.js";
@@ -29,11 +33,17 @@ export interface App {
   close(): Promise<void>;
 }
 
-export async function createApp(config: Config, options: { logger?: Logger } = {}): Promise<App> {
+export interface AppOptions {
+  logger?: Logger;
+  /** Called for every SQL statement (tests count them). */
+  onQuery?: () => void;
+}
+
+export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
-  const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, onQuery: options.onQuery });
   const store = createStore(db.prisma);
-  const bus: Bus = new MemoryBus();
+  const bus = await createBus(config, { log: store.log, logger, databaseUrl: config.DATABASE_URL });
   store.log.onAppend((sessionId, events) => bus.publish(sessionId, events));
 
   const runner = await createAgent(config, store, logger, { soleInstance: db.kind === "pglite" });
@@ -41,12 +51,13 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
 
   const auth = createAuth(config, store.apiKeys);
   let shuttingDown = false;
-  const server = createHttpServer(
-    [
-      healthRoutes({ ping: db.ping, isShuttingDown: () => shuttingDown }),
-      restRoute({ services, config, logger, actorFor: auth.actorFor }),
-    ],
-    logger,
+  const routes: Route[] = [healthRoutes({ ping: db.ping, isShuttingDown: () => shuttingDown })];
+  const server = createHttpServer(routes, logger);
+  const graphql = mountGraphQL({ config, logger, services, actorFor: auth.actorFor }, server);
+  routes.push(
+    graphql.route,
+    restRoute({ services, config, logger, actorFor: auth.actorFor }),
+    imageContentRoute({ images: services.images, actorFor: auth.actorFor, logger, cacheSeconds: config.IMAGE_URL_TTL_S }),
   );
 
   return {
@@ -71,6 +82,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
       }),
     async close() {
       shuttingDown = true;
+      await graphql.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await runner.stop(config.SHUTDOWN_TIMEOUT_MS);
       await closed;

@@ -17,7 +17,14 @@ export class MemoryBus implements Bus {
   private readonly listeners = new Map<string, Set<BusListener>>();
 
   publish(sessionId: string, events: StoredEvent[]): void {
-    for (const listener of this.listeners.get(sessionId) ?? []) listener(events);
+    for (const listener of this.listeners.get(sessionId) ?? []) {
+      // The events are committed: a failing listener must not fail the append.
+      try {
+        listener(events);
+      } catch {
+        /* a stream's listener only buffers; nothing to recover */
+      }
+    }
   }
 
   subscribe(sessionId: string, listener: BusListener): () => void {

@@ -26,16 +26,28 @@ export interface DatabaseOptions {
   dataDir: string;
   /** pg pool size for PostgreSQL. */
   poolSize?: number;
+  /** Called for every SQL statement Prisma sends (tests count them). */
+  onQuery?: (() => void) | undefined;
+}
+
+/** A PrismaClient over the adapter; with `onQuery`, Prisma's query events feed it. */
+function prismaClient(adapter: PrismaPg | PrismaPGlite, onQuery?: () => void): PrismaClient {
+  if (!onQuery) return new PrismaClient({ adapter });
+  const prisma = new PrismaClient({ adapter, log: [{ emit: "event", level: "query" }] });
+  prisma.$on("query", onQuery);
+  return prisma as unknown as PrismaClient;
 }
 
 // An arbitrary constant: one migrator at a time across instances.
 const MIGRATION_LOCK_KEY = 7_274_319_001;
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.databaseUrl ? openPostgres(options.databaseUrl, options.poolSize ?? 10) : openPGlite(options.dataDir);
+  return options.databaseUrl
+    ? openPostgres(options.databaseUrl, options.poolSize ?? 10, options.onQuery)
+    : openPGlite(options.dataDir, options.onQuery);
 }
 
-async function openPostgres(connectionString: string, max: number): Promise<Database> {
+async function openPostgres(connectionString: string, max: number, onQuery?: () => void): Promise<Database> {
   const client = new pg.Client({ connectionString });
   await client.connect();
   try {
@@ -44,7 +56,7 @@ async function openPostgres(connectionString: string, max: number): Promise<Data
   } finally {
     await client.end(); // also releases the advisory lock
   }
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString, max }) });
+  const prisma = prismaClient(new PrismaPg({ connectionString, max }), onQuery);
   const url = new URL(connectionString);
   return {
     prisma,
@@ -55,7 +67,7 @@ async function openPostgres(connectionString: string, max: number): Promise<Data
   };
 }
 
-async function openPGlite(dataDir: string): Promise<Database> {
+async function openPGlite(dataDir: string, onQuery?: () => void): Promise<Database> {
   const inMemory = dataDir.startsWith("memory://");
   const dir = inMemory ? dataDir : resolve(dataDir, "pglite");
   // PGlite's own mkdir is not recursive.
@@ -69,7 +81,7 @@ async function openPGlite(dataDir: string): Promise<Database> {
     throw error;
   }
   await migrate({ exec: (sql) => pglite.exec(sql), query: async (sql) => (await pglite.query(sql)).rows as never[] });
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const prisma = prismaClient(new PrismaPGlite(pglite), onQuery);
   return {
     prisma,
     kind: "pglite",

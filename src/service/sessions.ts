@@ -40,10 +40,11 @@ export class SessionService {
   }
 
   async delete(actor: Actor, id: unknown): Promise<string> {
-    const sessionId = parseId("session", id, "id");
-    await this.scheduler.cancel(sessionId).catch(() => "no_op");
-    if (!(await this.store.sessions.delete(actor.ownerId, sessionId))) throw notFound("Session", sessionId);
-    return sessionId;
+    const session = await this.get(actor, id);
+    // Stop a running turn first (ownership is checked above), so it does not write into a deleted log.
+    await this.scheduler.cancel(session.id);
+    if (!(await this.store.sessions.delete(actor.ownerId, session.id))) throw notFound("Session", session.id);
+    return session.id;
   }
 
   async list(actor: Actor, args: SessionPageArgs) {

@@ -38,10 +38,16 @@ export class TurnStore {
         orderBy: [{ createdAt: "asc" }, { id: "asc" }],
       });
       if (!next) return null;
-      return tx.turn.update({
-        where: { id: next.id },
-        data: { status: "RUNNING", leaseOwner, leaseUntil: new Date(Date.now() + leaseMs), startedAt: new Date(), cancelRequested: false },
-      });
+      // Lease times use the database clock everywhere, so instances with skewed clocks agree.
+      await tx.$queryRawUnsafe(
+        `UPDATE "Turn" SET "status" = 'RUNNING', "leaseOwner" = $2, "leaseUntil" = now() + ($3::int * interval '1 millisecond'),
+                "startedAt" = now(), "cancelRequested" = false
+          WHERE "id" = $1 RETURNING "id"`,
+        next.id,
+        leaseOwner,
+        leaseMs,
+      );
+      return tx.turn.findUniqueOrThrow({ where: { id: next.id } });
     });
   }
 
@@ -91,11 +97,12 @@ export class TurnStore {
   }
 
   /** RUNNING turns whose lease ran out (their process died), or all RUNNING ones when `all`. */
-  abandoned(all: boolean): Promise<Turn[]> {
-    return this.prisma.turn.findMany({
-      where: { status: "RUNNING", ...(all ? {} : { leaseUntil: { lt: new Date() } }) },
-      orderBy: { createdAt: "asc" },
-    });
+  async abandoned(all: boolean): Promise<Turn[]> {
+    const rows = await this.prisma.$queryRawUnsafe<{ id: string }[]>(
+      `SELECT "id" FROM "Turn" WHERE "status" = 'RUNNING' AND ($1::boolean OR "leaseUntil" < now()) ORDER BY "createdAt"`,
+      all,
+    );
+    return rows.length ? this.prisma.turn.findMany({ where: { id: { in: rows.map((r) => r.id) } }, orderBy: { createdAt: "asc" } }) : [];
   }
 
   /** Sessions that have queued turns (to resume after a restart). */

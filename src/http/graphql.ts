@@ -1,0 +1,141 @@
+// GraphQL on /graphql: queries and mutations over HTTP, subscriptions over SSE
+// (yoga, graphql-sse "distinct connections" mode) and over graphql-ws on the
+// same path of the same server. One context factory serves all three.
+import { randomUUID } from "node:crypto";
+import type { IncomingHttpHeaders, IncomingMessage, Server } from "node:http";
+import type { Duplex } from "node:stream";
+import type { ExecutionArgs, GraphQLError } from "graphql";
+import type { OperationResult } from "graphql-ws";
+import { useServer } from "graphql-ws/use/ws";
+import { createYoga, type YogaLogger } from "graphql-yoga";
+import { WebSocketServer } from "ws";
+import type { Config } from "../config.js";
+import { createContext, type GraphQLContext } from "../graphql/context.js";
+import { maskError, useErrorShaping } from "../graphql/errors.js";
+import { schema } from "../graphql/schema.js";
+import type { Logger } from "../log.js";
+import type { Services } from "../service/index.js";
+import type { ActorResolver } from "./auth.js";
+import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
+import { GRAPHIQL_DEFAULT_QUERY } from "./graphiql.js";
+import { imageUrl } from "./image-url.js";
+import { requestIdOf } from "./request-id.js";
+import type { Route } from "./server.js";
+
+export const GRAPHQL_PATH = "/graphql";
+
+export interface GraphQLDeps {
+  config: Config;
+  logger: Logger;
+  services: Services;
+  actorFor: ActorResolver;
+}
+
+/** What each transport hands yoga besides the request: the caller's headers and the request id. */
+interface ServerContext {
+  req: { headers: IncomingHttpHeaders };
+  requestId: string;
+}
+
+/** The root value of a graphql-ws operation: yoga's enveloped executors. */
+interface EnvelopedRoot {
+  execute: (args: ExecutionArgs) => OperationResult;
+  subscribe: (args: ExecutionArgs) => OperationResult;
+}
+
+export function mountGraphQL(deps: GraphQLDeps, server: Server): { route: Route; close(): Promise<void> } {
+  const { config, logger, services } = deps;
+
+  const yoga = createYoga<ServerContext, GraphQLContext>({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    landingPage: false,
+    graphiql: { title: "Parley", defaultQuery: GRAPHIQL_DEFAULT_QUERY },
+    maxRequestBodySize: config.MAX_BODY_BYTES,
+    logging: yogaLogger(logger),
+    maskedErrors: { maskError },
+    plugins: [useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf"] }), useErrorShaping(logger)],
+    context: async ({ req, requestId }): Promise<GraphQLContext> =>
+      createContext({
+        actor: await deps.actorFor(req),
+        services,
+        requestId,
+        imageUrl: (imageId) => imageUrl(req, config, imageId),
+      }),
+  });
+
+  const route: Route = async (req, res, path) => {
+    if (path !== GRAPHQL_PATH) return false;
+    await yoga.handle(req, res, { req, requestId: requestIdOf(res) });
+    return true;
+  };
+
+  // graphql-transport-ws on the same path, with yoga's plugins (errors, context)
+  // applied through getEnveloped, as yoga's graphql-ws recipe does.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.MAX_BODY_BYTES });
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (new URL(req.url ?? "/", "http://localhost").pathname !== GRAPHQL_PATH) {
+      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+  };
+  server.on("upgrade", onUpgrade);
+
+  const wsServer = useServer(
+    {
+      execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
+      subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
+      onSubscribe: async (ctx, _id, payload) => {
+        // The key travels in the connection_init payload, not in the upgrade's headers.
+        const authorization = ctx.connectionParams?.authorization;
+        const headers = { ...ctx.extra.request.headers, authorization: typeof authorization === "string" ? authorization : undefined };
+        const enveloped = yoga.getEnveloped({
+          ...ctx,
+          req: { headers },
+          socket: ctx.extra.socket,
+          params: payload,
+          requestId: randomUUID(),
+        });
+        let document;
+        try {
+          document = enveloped.parse(payload.query);
+        } catch (error) {
+          return [error as GraphQLError];
+        }
+        const errors = enveloped.validate(enveloped.schema, document);
+        if (errors.length > 0) return errors;
+        return {
+          schema: enveloped.schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: await enveloped.contextFactory(),
+          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe } satisfies EnvelopedRoot,
+        };
+      },
+    },
+    wss,
+  );
+
+  return {
+    route,
+    async close() {
+      server.off("upgrade", onUpgrade);
+      await wsServer.dispose(); // closes every socket with 1001 Going Away
+      await yoga.dispose();
+    },
+  };
+}
+
+/** yoga's own log lines (e.g. errors raised outside execution) go to pino. */
+function yogaLogger(logger: Logger): YogaLogger {
+  const at =
+    (level: "debug" | "info" | "warn" | "error") =>
+    (...args: unknown[]) => {
+      const [first, ...rest] = args;
+      if (first instanceof Error) logger[level]({ err: first }, first.message);
+      else logger[level]({ detail: rest.length > 0 ? rest : undefined }, String(first));
+    };
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}

@@ -1,0 +1,58 @@
+// GET /v1/images/{id}/content: an uploaded image's bytes, the target of
+// Image.url. The owner is the caller for now; signed URLs (SPEC §7) plug in
+// through `signedFor`, which proves access without a key. Another owner's
+// image answers 404, exactly like an unknown one.
+import type { IncomingMessage } from "node:http";
+import type { Logger } from "../log.js";
+import { parseId } from "../ids.js";
+import { notFound } from "../errors.js";
+import type { ImageService } from "../service/images.js";
+import type { ActorResolver } from "./auth.js";
+import { sendRestError } from "./rest.js";
+import type { Route } from "./server.js";
+
+export interface ImageContentDeps {
+  images: ImageService;
+  actorFor: ActorResolver;
+  logger: Logger;
+  /** How long browsers may keep the bytes (the signed URL's lifetime). */
+  cacheSeconds: number;
+  /** True when the URL carries a valid signature for this image. */
+  signedFor?: (url: URL, imageId: string) => boolean;
+}
+
+const PATH = /^\/v1\/images\/([^/]+)\/content$/;
+
+export function imageContentRoute(deps: ImageContentDeps): Route {
+  return async (req, res, path) => {
+    const match = PATH.exec(path);
+    if (!match || (req.method !== "GET" && req.method !== "HEAD")) return false;
+    try {
+      const id = parseId("img", decodeURIComponent(match[1]!), "image_id");
+      const url = new URL(req.url ?? "/", "http://localhost");
+      const ownerId = deps.signedFor?.(url, id) ? null : (await deps.actorFor(req)).ownerId;
+      const image = await deps.images.content(ownerId, id);
+      if (!image) throw notFound("Image", id);
+
+      const etag = `"${image.sha256}"`;
+      const headers = {
+        "content-type": image.mediaType,
+        "cache-control": `private, max-age=${deps.cacheSeconds}`,
+        "x-content-type-options": "nosniff",
+        etag,
+      };
+      if (ifNoneMatch(req, etag)) {
+        res.writeHead(304, headers).end();
+        return true;
+      }
+      res.writeHead(200, { ...headers, "content-length": image.bytes.byteLength });
+      res.end(req.method === "HEAD" ? undefined : Buffer.from(image.bytes.buffer, image.bytes.byteOffset, image.bytes.byteLength));
+    } catch (error) {
+      sendRestError(res, error, deps.logger, req);
+    }
+    return true;
+  };
+}
+
+const ifNoneMatch = (req: IncomingMessage, etag: string) =>
+  req.headers["if-none-match"]?.split(",").some((tag) => tag.trim() === etag) ?? false;
