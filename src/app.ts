@@ -15,6 +15,13 @@ import { mountGraphQL } from "./http/graphql.js";
 import { imageContentRoute } from "./http/image-content.js";
 import type { Route } from "./http/server.js";
 import { createAuth } from "./http/auth.js";
+import { createImageLinks } from "./http/image-url.js";
+import { ImageSigner } from "./http/image-signing.js";
+import { limitsRoute } from "./http/limits.js";
+import { createMetrics, metricsRoute } from "./http/metrics.js";
+import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from "./http/rate-limit.js";
+import { serverSecret } from "./store/api-keys.js";
+import { Redis } from "ioredis";
 import { createLogger, type Logger } from "./log.js";
 import { createAgent } from "./agent/index.js";
 import type { TurnRunner } from "./agent/runner.js";
@@ -42,23 +49,56 @@ export interface AppOptions {
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, onQuery: options.onQuery });
+  const cleanup: (() => Promise<unknown>)[] = [() => db.close()];
+  try {
+    return await wire(config, logger, db, cleanup);
+  } catch (error) {
+    for (const step of cleanup.reverse()) await step().catch(() => {});
+    throw error;
+  }
+}
+
+async function wire(config: Config, logger: Logger, db: Database, cleanup: (() => Promise<unknown>)[]): Promise<App> {
   const store = createStore(db.prisma);
   const bus = await createBus(config, { log: store.log, logger, databaseUrl: config.DATABASE_URL });
+  cleanup.push(() => bus.close());
   store.log.onAppend((sessionId, events) => bus.publish(sessionId, events));
 
-  const runner = await createAgent(config, store, logger, { soleInstance: db.kind === "pglite" });
-  const services = createServices({ store, bus, scheduler: runner });
+  // Metrics read the runner and services lazily: they are built below.
+  let runner: TurnRunner | undefined;
+  let services: Services | undefined;
+  const metrics = createMetrics({
+    queuedTurns: () => store.turns.countQueued(),
+    runningTurns: () => runner?.runningCount() ?? 0,
+    subscriptions: () => services?.events.activeStreams() ?? 0,
+  });
+  store.log.observeAppend = (seconds) => metrics.eventAppend.observe(seconds);
+  runner = await createAgent(config, store, logger, {
+    soleInstance: db.kind === "pglite",
+    observer: { turnEnded: (outcome, seconds) => metrics.turnDuration.observe({ outcome }, seconds) },
+  });
+  services = createServices({ store, bus, scheduler: runner });
 
   const auth = createAuth(config, store.apiKeys);
+  const signer = config.AUTH === "api_key" ? new ImageSigner(await serverSecret(db.prisma, "image-url"), config.IMAGE_URL_TTL_S) : null;
+  const imageLinks = createImageLinks(config, signer);
+  const limiter = createRateLimiter(config);
+  cleanup.push(async () => limiter?.close());
+
   let shuttingDown = false;
-  const routes: Route[] = [healthRoutes({ ping: db.ping, isShuttingDown: () => shuttingDown })];
-  const server = createHttpServer(routes, logger);
-  const graphql = mountGraphQL({ config, logger, services, actorFor: auth.actorFor }, server);
+  const routes: Route[] = [
+    healthRoutes({ ping: db.ping, isShuttingDown: () => shuttingDown }),
+    metricsRoute(metrics),
+    limitsRoute({ maxBodyBytes: config.MAX_BODY_BYTES, limiter }),
+  ];
+  const server = createHttpServer(routes, logger, metrics);
+  const graphql = mountGraphQL({ config, logger, services, auth, metrics, imageLinks }, server);
   routes.push(
     graphql.route,
-    restRoute({ services, config, logger, actorFor: auth.actorFor }),
-    imageContentRoute({ images: services.images, actorFor: auth.actorFor, logger, cacheSeconds: config.IMAGE_URL_TTL_S }),
+    restRoute({ services, config, logger, actorFor: auth.actorFor, imageLinks }),
+    imageContentRoute({ images: services.images, actorFor: auth.actorFor, logger, cacheSeconds: config.IMAGE_URL_TTL_S, imageLinks }),
   );
+  const agent = runner;
 
   return {
     config,
@@ -67,7 +107,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     store,
     bus,
     services,
-    runner,
+    runner: agent,
     server,
     listen: () =>
       new Promise((resolve, reject) => {
@@ -76,18 +116,28 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           const { port } = server.address() as AddressInfo;
           const host = config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST;
           // Turns left over from a previous run start once we serve.
-          void runner.start().catch((err) => logger.error({ err }, "turn recovery failed"));
+          void agent.start().catch((err) => logger.error({ err }, "turn recovery failed"));
           resolve({ url: `http://${host}:${port}`, port });
         });
       }),
+    // Graceful shutdown (SPEC §7): /ready turns 503 and no new connections are
+    // taken; running turns get SHUTDOWN_TIMEOUT_MS while their subscribers
+    // still receive events; then sockets close with 1001 and the database
+    // closes cleanly. A turn still running is closed as interrupted on the next start.
     async close() {
       shuttingDown = true;
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      await agent.stop(config.SHUTDOWN_TIMEOUT_MS);
       await graphql.close();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      await runner.stop(config.SHUTDOWN_TIMEOUT_MS);
-      await closed;
-      await bus.close();
-      await db.close();
+      server.closeAllConnections(); // SSE streams and idle keep-alive sockets
+      await stopped;
+      for (const step of cleanup.reverse()) await step();
     },
   };
+}
+
+function createRateLimiter(config: Config): RateLimiter | null {
+  if (config.RATE_LIMIT_PER_MIN === 0) return null;
+  if (config.PUBSUB === "redis") return new RedisRateLimiter(new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 2 }), config.RATE_LIMIT_PER_MIN);
+  return new MemoryRateLimiter(config.RATE_LIMIT_PER_MIN);
 }

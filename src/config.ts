@@ -32,6 +32,10 @@ const schema = z.object({
   GRAPHQL_MAX_DEPTH: int(1).default(12),
   GRAPHQL_MAX_ALIASES: int(0).default(30),
   GRAPHQL_MAX_TOKENS: int(1).default(5000),
+  /** graphql-armor's cost limit (field and depth weights). */
+  GRAPHQL_MAX_COST: int(1).default(50_000),
+  /** Operations one graphql-ws connection may run at once. */
+  WS_MAX_SUBSCRIPTIONS: int(1).default(256),
   MAX_BODY_BYTES: int(1).default(10 * 1024 * 1024),
   RATE_LIMIT_PER_MIN: int(0).default(0),
   SHUTDOWN_TIMEOUT_MS: int(0).default(10_000),

@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingHttpHeaders, IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
-import type { ExecutionArgs, GraphQLError } from "graphql";
+import { GraphQLError, type ExecutionArgs } from "graphql";
 import type { OperationResult } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { createYoga, type YogaLogger } from "graphql-yoga";
@@ -15,10 +15,13 @@ import { maskError, useErrorShaping } from "../graphql/errors.js";
 import { schema } from "../graphql/schema.js";
 import type { Logger } from "../log.js";
 import type { Services } from "../service/index.js";
-import type { ActorResolver } from "./auth.js";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
+import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
+import type { Auth } from "./auth.js";
+import type { Metrics } from "./metrics.js";
+import { useOperationMetrics } from "../graphql/observability.js";
 import { GRAPHIQL_DEFAULT_QUERY } from "./graphiql.js";
-import { imageUrl } from "./image-url.js";
+import type { ImageLinks } from "./image-url.js";
 import { requestIdOf } from "./request-id.js";
 import type { Route } from "./server.js";
 
@@ -28,8 +31,13 @@ export interface GraphQLDeps {
   config: Config;
   logger: Logger;
   services: Services;
-  actorFor: ActorResolver;
+  auth: Auth;
+  metrics: Metrics;
+  imageLinks: ImageLinks;
 }
+
+/** The graphql-ws close code for a missing or bad key (SPEC §7). */
+export const WS_FORBIDDEN = 4403;
 
 /** What each transport hands yoga besides the request: the caller's headers and the request id. */
 interface ServerContext {
@@ -54,13 +62,27 @@ export function mountGraphQL(deps: GraphQLDeps, server: Server): { route: Route;
     maxRequestBodySize: config.MAX_BODY_BYTES,
     logging: yogaLogger(logger),
     maskedErrors: { maskError },
-    plugins: [useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf"] }), useErrorShaping(logger)],
+    plugins: [
+      useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf"] }),
+      // Rejects oversized documents at parse/validation time, before any resolver runs.
+      EnvelopArmorPlugin({
+        maxDepth: { n: config.GRAPHQL_MAX_DEPTH },
+        maxAliases: { n: config.GRAPHQL_MAX_ALIASES },
+        maxTokens: { n: config.GRAPHQL_MAX_TOKENS },
+        costLimit: { maxCost: config.GRAPHQL_MAX_COST },
+        maxDirectives: { n: 50 },
+        // GraphiQL's "did you mean" helps developers; keep it.
+        blockFieldSuggestion: { enabled: false },
+      }),
+      useErrorShaping(logger),
+      useOperationMetrics(deps.metrics),
+    ],
     context: async ({ req, requestId }): Promise<GraphQLContext> =>
       createContext({
-        actor: await deps.actorFor(req),
+        actor: await deps.auth.actorFor(req),
         services,
         requestId,
-        imageUrl: (imageId) => imageUrl(req, config, imageId),
+        imageUrl: (imageId) => deps.imageLinks.urlFor(req, imageId),
       }),
   });
 
@@ -73,6 +95,12 @@ export function mountGraphQL(deps: GraphQLDeps, server: Server): { route: Route;
   // graphql-transport-ws on the same path, with yoga's plugins (errors, context)
   // applied through getEnveloped, as yoga's graphql-ws recipe does.
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.MAX_BODY_BYTES });
+  wss.on("connection", (socket) => {
+    deps.metrics.wsConnections.inc();
+    socket.once("close", () => deps.metrics.wsConnections.dec());
+  });
+  /** Live operations per socket, to cap them (WS_MAX_SUBSCRIPTIONS). */
+  const operations = new WeakMap<object, Set<string>>();
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (new URL(req.url ?? "/", "http://localhost").pathname !== GRAPHQL_PATH) {
       socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
@@ -86,8 +114,25 @@ export function mountGraphQL(deps: GraphQLDeps, server: Server): { route: Route;
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
-      onSubscribe: async (ctx, _id, payload) => {
-        // The key travels in the connection_init payload, not in the upgrade's headers.
+      // The key travels in the connection_init payload, not in the upgrade's headers;
+      // a missing or bad one closes the socket with 4403 before any operation.
+      onConnect: async (ctx) => {
+        if (!deps.auth.required) return true;
+        try {
+          await deps.auth.fromAuthorization(ctx.connectionParams?.authorization);
+          return true;
+        } catch {
+          ctx.extra.socket.close(WS_FORBIDDEN, "Forbidden");
+          return false;
+        }
+      },
+      onComplete: (ctx, id) => void operations.get(ctx.extra.socket)?.delete(id),
+      onSubscribe: async (ctx, id, payload) => {
+        let live = operations.get(ctx.extra.socket);
+        if (!live) operations.set(ctx.extra.socket, (live = new Set()));
+        if (live.size >= config.WS_MAX_SUBSCRIPTIONS) {
+          return [new GraphQLError(`At most ${config.WS_MAX_SUBSCRIPTIONS} operations per connection`, { extensions: { code: "RATE_LIMITED", status: 429 } })];
+        }
         const authorization = ctx.connectionParams?.authorization;
         const headers = { ...ctx.extra.request.headers, authorization: typeof authorization === "string" ? authorization : undefined };
         const enveloped = yoga.getEnveloped({
@@ -105,12 +150,19 @@ export function mountGraphQL(deps: GraphQLDeps, server: Server): { route: Route;
         }
         const errors = enveloped.validate(enveloped.schema, document);
         if (errors.length > 0) return errors;
+        let contextValue: GraphQLContext;
+        try {
+          contextValue = await enveloped.contextFactory();
+        } catch (error) {
+          return [maskError(error) as GraphQLError]; // e.g. the key was revoked since connection_init
+        }
+        live.add(id); // from here on graphql-ws calls onComplete for this id
         return {
           schema: enveloped.schema,
           document,
           operationName: payload.operationName,
           variableValues: payload.variables,
-          contextValue: await enveloped.contextFactory(),
+          contextValue,
           rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe } satisfies EnvelopedRoot,
         };
       },

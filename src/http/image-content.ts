@@ -1,13 +1,14 @@
 // GET /v1/images/{id}/content: an uploaded image's bytes, the target of
-// Image.url. The owner is the caller for now; signed URLs (SPEC §7) plug in
-// through `signedFor`, which proves access without a key. Another owner's
-// image answers 404, exactly like an unknown one.
+// Image.url. A valid signature (SPEC §7) proves access without a key; without
+// one the caller's key must own the image. A wrong or expired signature and
+// another owner's image answer 404, exactly like an unknown image.
 import type { IncomingMessage } from "node:http";
 import type { Logger } from "../log.js";
 import { parseId } from "../ids.js";
 import { notFound } from "../errors.js";
 import type { ImageService } from "../service/images.js";
 import type { ActorResolver } from "./auth.js";
+import type { ImageLinks } from "./image-url.js";
 import { sendRestError } from "./rest.js";
 import type { Route } from "./server.js";
 
@@ -17,8 +18,7 @@ export interface ImageContentDeps {
   logger: Logger;
   /** How long browsers may keep the bytes (the signed URL's lifetime). */
   cacheSeconds: number;
-  /** True when the URL carries a valid signature for this image. */
-  signedFor?: (url: URL, imageId: string) => boolean;
+  imageLinks: ImageLinks;
 }
 
 const PATH = /^\/v1\/images\/([^/]+)\/content$/;
@@ -30,7 +30,9 @@ export function imageContentRoute(deps: ImageContentDeps): Route {
     try {
       const id = parseId("img", decodeURIComponent(match[1]!), "image_id");
       const url = new URL(req.url ?? "/", "http://localhost");
-      const ownerId = deps.signedFor?.(url, id) ? null : (await deps.actorFor(req)).ownerId;
+      const signature = deps.imageLinks.check(url, id);
+      if (signature === "invalid") throw notFound("Image", id);
+      const ownerId = signature === "valid" ? null : (await deps.actorFor(req)).ownerId;
       const image = await deps.images.content(ownerId, id);
       if (!image) throw notFound("Image", id);
 

@@ -11,7 +11,7 @@ import { readBody, readJson } from "./body.js";
 import { sendJson } from "./health.js";
 import { restImage, restMessage, restSession } from "./rest-shapes.js";
 import { serveSessionSse } from "./sse.js";
-import { imageUrl } from "./image-url.js";
+import type { ImageLinks } from "./image-url.js";
 
 export interface RestDeps {
   services: Services;
@@ -19,6 +19,7 @@ export interface RestDeps {
   logger: Logger;
   /** Who is calling (throws UNAUTHENTICATED when a key is required and missing). */
   actorFor(req: IncomingMessage): Promise<Actor>;
+  imageLinks: ImageLinks;
 }
 
 type Params = Record<string, string>;
@@ -102,12 +103,12 @@ export function restRoute(deps: RestDeps) {
     ["POST", /^\/v1\/images$/, async ({ req, res, actor }) => {
       const file = await multipartFile(req, config.MAX_BODY_BYTES);
       const image = await services.images.upload(actor, file);
-      sendJson(res, 201, restImage(image, imageUrl(req, config, image.id)));
+      sendJson(res, 201, restImage(image, deps.imageLinks.urlFor(req, image.id)));
     }],
     ["GET", /^\/v1\/images\/(?<id>[^/]+)$/, async ({ req, res, params, actor }) => {
       const image = await services.images.find(actor, params.id, "image_id");
       if (!image) throw new AppError("NOT_FOUND", `Image ${params.id} not found`);
-      sendJson(res, 200, restImage(image, imageUrl(req, config, image.id)));
+      sendJson(res, 200, restImage(image, deps.imageLinks.urlFor(req, image.id)));
     }],
   ];
 

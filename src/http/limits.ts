@@ -1,0 +1,43 @@
+// Request limits that run before any route parses anything: bodies declared
+// larger than MAX_BODY_BYTES get 413, and callers over RATE_LIMIT_PER_MIN get
+// 429 with Retry-After. Answers use the shape of the path's API: GraphQL
+// errors on /graphql, `{ error, status }` elsewhere.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { AppError } from "../errors.js";
+import { sendJson } from "./health.js";
+import { rateKey, type RateLimiter } from "./rate-limit.js";
+import type { Route } from "./server.js";
+import { tooLarge } from "./body.js";
+
+/** Sends a domain error in the shape clients of `path` expect. */
+export function sendError(res: ServerResponse, path: string, error: AppError, headers: Record<string, string> = {}): void {
+  if (path === "/graphql") {
+    sendJson(res, error.status, { errors: [{ message: error.message, extensions: { code: error.code, status: error.status } }] }, headers);
+  } else {
+    sendJson(res, error.status, { error: error.message, status: error.status }, headers);
+  }
+}
+
+const UNLIMITED_PATHS = new Set(["/health", "/ready", "/metrics"]);
+
+export function limitsRoute(options: { maxBodyBytes: number; limiter: RateLimiter | null }): Route {
+  return async (req: IncomingMessage, res: ServerResponse, path: string) => {
+    if (UNLIMITED_PATHS.has(path)) return false;
+    const declared = Number(req.headers["content-length"]);
+    if (Number.isFinite(declared) && declared > options.maxBodyBytes) {
+      // Answer without reading the body, then close: the client may still be sending it.
+      res.setHeader("connection", "close");
+      sendError(res, path, tooLarge(options.maxBodyBytes));
+      return true;
+    }
+    if (options.limiter) {
+      const decision = await options.limiter.hit(rateKey(req));
+      if (!decision.allowed) {
+        const error = new AppError("RATE_LIMITED", `Rate limit exceeded: try again in ${decision.retryAfter} s`);
+        sendError(res, path, error, { "retry-after": String(decision.retryAfter) });
+        return true;
+      }
+    }
+    return false;
+  };
+}
