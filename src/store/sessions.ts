@@ -5,20 +5,15 @@ import type { Session } from "../generated/prisma/client.js";
 import { Prisma as P } from "../generated/prisma/client.js";
 import type { JsonObject } from "../domain/content.js";
 import { events } from "../domain/events.js";
+import type { ValidatedSession } from "../domain/validation.js";
 import { newId } from "../ids.js";
 import type { EventLog, StoredEvent } from "./event-log.js";
 
 export type { Session };
 export type SessionStatus = Session["status"];
 
-export interface SessionFields {
-  title?: string | null;
-  locale?: string | null;
-  modelId?: string | null;
-  hints?: JsonObject | null;
-  tags?: string[];
-  metadata?: JsonObject | null;
-}
+/** The validated fields a session is created or updated with. */
+export type SessionFields = ValidatedSession;
 
 export interface SessionPageArgs {
   first?: number | null;
