@@ -3,6 +3,7 @@
 import type { StoredEvent } from "../store/event-log.js";
 import { builder } from "./builder.js";
 import { MessageRef } from "./message.js";
+import { MESSAGE_EVENT_TYPES } from "../domain/messages.js";
 import { NodeRef } from "./node.js";
 
 const EventContextRef = builder.objectRef<StoredEvent["context"]>("EventContext").implement({
@@ -28,7 +29,9 @@ SessionEventRef.implement({
       type: MessageRef,
       nullable: true,
       description: "The message this event produced (input.message, output.message.completed, tool.completed).",
-      resolve: (event, _args, { loaders }) => loaders.messagesByEvent.load(event.id),
+      // Most events (deltas above all) produce no message: skip the lookup for them.
+      resolve: (event, _args, { loaders }) =>
+        (MESSAGE_EVENT_TYPES as readonly string[]).includes(event.type) ? loaders.messagesByEvent.load(event.id) : null,
     }),
   }),
 });
