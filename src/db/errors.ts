@@ -1,11 +1,19 @@
-// Driver differences in one place: a unique violation is P2002 through
-// adapter-pg but a raw driver error with cause code 23505 through PGlite.
+// Driver differences in one place: a unique violation is P2002 from Prisma's
+// own queries, and P2010 (raw query failed) carrying the driver's 23505 from
+// raw SQL — with the code in a different field for PGlite and for pg.
 export function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string; cause?: { code?: string; originalCode?: string }; meta?: { driverAdapterError?: { cause?: { code?: string } } } };
+  const e = error as {
+    code?: string;
+    cause?: { code?: string; originalCode?: string };
+    meta?: { driverAdapterError?: { cause?: { code?: string; originalCode?: string; kind?: string } } };
+  };
+  const driver = e?.meta?.driverAdapterError?.cause;
   return (
     e?.code === "P2002" ||
     e?.cause?.code === "23505" ||
     e?.cause?.originalCode === "23505" ||
-    e?.meta?.driverAdapterError?.cause?.code === "23505"
+    driver?.code === "23505" ||
+    driver?.originalCode === "23505" ||
+    driver?.kind === "UniqueConstraintViolation"
   );
 }

@@ -10,7 +10,7 @@ import type { MessageRole } from "../generated/prisma/client.js";
 import { AppError, notFound, validation } from "../errors.js";
 import { newId, parseId } from "../ids.js";
 import type { Store } from "../store/index.js";
-import type { MessageRow } from "../store/rows.js";
+import { rowOf, type MessageRow } from "../store/rows.js";
 import type { Actor, TurnScheduler } from "./context.js";
 import { decodeCursor, pageSize } from "./paging.js";
 
@@ -67,8 +67,9 @@ export class MessageService {
       turn_id: turnId,
       created_at: new Date().toISOString(),
     };
+    let appended;
     try {
-      const appended = await this.store.prisma.$transaction(async (tx) => {
+      appended = await this.store.prisma.$transaction(async (tx) => {
         const stored = await this.store.log.append(sessionId, [events.inputMessage(message, turnId)], tx);
         await this.store.turns.create(tx, { id: turnId, sessionId, inputMessageId: messageId, idempotencyKey: key, requestHash });
         return stored;
@@ -83,7 +84,7 @@ export class MessageService {
       throw error;
     }
     this.scheduler.wake(sessionId);
-    return this.requireRow(messageId);
+    return rowOf(message, appended[0]!);
   }
 
   /** null when unknown or not the actor's. */

@@ -45,3 +45,25 @@ export function storedMessage(row: MessageRow): StoredMessage & { sequence: numb
     created_at: row.createdAt.toISOString(),
   };
 }
+
+/** The row the projection wrote for a message appended just now, without reading it back. */
+export function rowOf(m: StoredMessage, event: { id: string; sequence: number }): MessageRow {
+  const r = messageRow(m);
+  return {
+    id: r.id,
+    sessionId: m.session_id,
+    eventId: event.id,
+    sequence: event.sequence,
+    role: r.role,
+    content: r.content as MessageRow["content"],
+    controls: r.controls as MessageRow["controls"],
+    externalActor: r.external_actor as MessageRow["externalActor"],
+    metadata: r.metadata as MessageRow["metadata"],
+    tags: r.tags,
+    phase: r.phase,
+    thinking: r.thinking,
+    thinkingSignature: r.thinking_signature,
+    turnId: r.turn_id,
+    createdAt: new Date(r.created_at),
+  };
+}

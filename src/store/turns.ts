@@ -4,6 +4,7 @@
 import type { Prisma } from "../db/client.js";
 import type { Turn, TurnStatus } from "../generated/prisma/client.js";
 import type { SqlClient } from "./event-log.js";
+import { isUniqueViolation } from "../db/errors.js";
 
 export type { Turn, TurnStatus };
 
@@ -24,31 +25,30 @@ export class TurnStore {
   }
 
   /**
-   * Takes the session's oldest queued turn if none is running, under a
-   * per-session advisory lock so two instances never run two turns of one
-   * session at once. Returns null when there is nothing to run.
+   * Takes the session's oldest queued turn if none is running, in one
+   * statement. The partial unique index of migration 0005 allows one RUNNING
+   * turn per session, so two instances racing here never both win: the loser
+   * matches nothing or hits the index, and gets null. Lease times use the
+   * database clock, so instances with skewed clocks agree.
    */
-  claimNext(sessionId: string, leaseOwner: string, leaseMs: number): Promise<Turn | null> {
-    return this.prisma.$transaction(async (tx) => {
-      await lockSession(tx, sessionId);
-      const running = await tx.turn.count({ where: { sessionId, status: "RUNNING" } });
-      if (running > 0) return null;
-      const next = await tx.turn.findFirst({
-        where: { sessionId, status: "QUEUED" },
-        orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-      });
-      if (!next) return null;
-      // Lease times use the database clock everywhere, so instances with skewed clocks agree.
-      await tx.$queryRawUnsafe(
+  async claimNext(sessionId: string, leaseOwner: string, leaseMs: number): Promise<Turn | null> {
+    try {
+      const rows = await this.prisma.$queryRawUnsafe<Turn[]>(
         `UPDATE "Turn" SET "status" = 'RUNNING', "leaseOwner" = $2, "leaseUntil" = now() + ($3::int * interval '1 millisecond'),
                 "startedAt" = now(), "cancelRequested" = false
-          WHERE "id" = $1 RETURNING "id"`,
-        next.id,
+          WHERE "id" = (SELECT "id" FROM "Turn" WHERE "sessionId" = $1 AND "status" = 'QUEUED' ORDER BY "createdAt", "id" LIMIT 1)
+            AND "status" = 'QUEUED'
+            AND NOT EXISTS (SELECT 1 FROM "Turn" WHERE "sessionId" = $1 AND "status" = 'RUNNING')
+          RETURNING *`,
+        sessionId,
         leaseOwner,
         leaseMs,
       );
-      return tx.turn.findUniqueOrThrow({ where: { id: next.id } });
-    });
+      return rows[0] ?? null;
+    } catch (error) {
+      if (isUniqueViolation(error)) return null; // another instance claimed a turn of this session first
+      throw error;
+    }
   }
 
   /** Extends the lease. "lost" when the turn is no longer ours (recovered elsewhere). */
@@ -124,7 +124,3 @@ export class TurnStore {
   }
 }
 
-/** Serializes writers of one session across processes until the transaction ends. */
-export async function lockSession(tx: SqlClient, sessionId: string): Promise<void> {
-  await tx.$queryRawUnsafe(`SELECT pg_advisory_xact_lock(hashtext($1))::text`, sessionId);
-}
