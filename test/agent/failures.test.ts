@@ -1,33 +1,25 @@
-// Failing turns through the real app with the openai driver pointed at a fake
-// provider: provider errors shaped by each disclosure level (clamped by the
-// model's maximum), and MAX_ITERATIONS ending a runaway tool loop.
+// Failing turns as a client sees them (createMessage over HTTP, events over
+// graphql-ws), with the openai driver pointed at a fake provider: provider
+// errors shaped by each disclosure level (clamped by the model's maximum), an
+// unknown tool, and MAX_ITERATIONS ending a runaway tool loop.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp, type App } from "../../src/app.js";
-import { loadConfig } from "../../src/config.js";
+import type { Client } from "graphql-ws";
+import type { App } from "../../src/app.js";
 import { GENERIC_ERROR_MESSAGE } from "../../src/domain/disclosure.js";
-import { LOCAL_OWNER } from "../../src/service/index.js";
-import type { StoredEvent } from "../../src/store/event-log.js";
 import { backends } from "../support/backends.js";
+import { subscribeWs, wsClient } from "../support/clients.js";
 import { chunk, closeFakeServers, fakeServer, finish, jsonError, startStream } from "../support/fake-openai.js";
+import { startServer, type TestServer } from "../support/server.js";
+import { createSession, sendText } from "../support/fixtures.js";
 
-const actor = { ownerId: LOCAL_OWNER };
 const PROVIDER_TEXT = "Upstream exploded: shard 7 is on fire";
-
-async function turnEnd(app: App, sessionId: string, after: number): Promise<StoredEvent[]> {
-  const stream = await app.services.events.open(actor, { sessionId, after });
-  const seen: StoredEvent[] = [];
-  const timer = setTimeout(() => void stream.return?.(), 15_000);
-  for await (const event of stream) {
-    seen.push(event);
-    if (event.type === "session.idled") break;
-  }
-  clearTimeout(timer);
-  return seen;
-}
+type Ev = { type: string; data: Record<string, any> };
 
 for (const backend of await backends()) {
   describe(`failing turns on ${backend.name}`, () => {
+    let server: TestServer;
     let app: App;
+    let client: Client;
     let mode: "error" | "loop" | "unknown-tool" = "error";
     beforeAll(async () => {
       const provider = await fakeServer((_req, res, body) => {
@@ -43,37 +35,37 @@ for (const backend of await backends()) {
         chunk(res, { delta: { role: "assistant", tool_calls: [{ index: 0, id: `call_${Date.now()}`, type: "function", function: { name, arguments: '{"expression":"1+1"}' } }] } });
         finish(res, "tool_calls");
       });
-      await backend.open().then((db) => db.close());
-      app = await createApp(
-        loadConfig({
-          DATABASE_URL: backend.databaseUrl ?? "",
-          DATA_DIR: "memory://",
-          LOG_LEVEL: "silent",
-          AGENT_DRIVER: "openai",
-          OPENAI_BASE_URL: provider.baseURL,
-          OPENAI_API_KEY: "sk-test",
-          OPENAI_MODEL: "gpt-fake",
-          MAX_ITERATIONS: "3",
-        }),
-      );
-      await app.runner.start();
+      server = await startServer(backend, {
+        AGENT_DRIVER: "openai",
+        OPENAI_BASE_URL: provider.baseURL,
+        OPENAI_API_KEY: "sk-test",
+        OPENAI_MODEL: "gpt-fake",
+        MAX_ITERATIONS: "3",
+      });
+      app = server.app;
+      client = wsClient(server.url);
     });
     afterAll(async () => {
-      await app?.close();
+      await client?.dispose();
+      await server?.close();
       await closeFakeServers();
       await backend.cleanup();
     });
 
+    /** The session's events after the first, over graphql-ws, until session.idled. */
+    const turnEnd = async (sessionId: string): Promise<Ev[]> => {
+      const sub = subscribeWs<{ sessionEvents: Ev }>(client, `subscription($id: ID!) { sessionEvents(sessionId: $id, after: 1) { type data } }`, { id: sessionId });
+      const results = await sub.until((rs) => rs.some((r) => r.data?.sessionEvents.type === "session.idled"));
+      sub.stop();
+      return results.map((r) => r.data!.sessionEvents);
+    };
+
     const failWith = async (errorDisclosure: string | undefined, modelMax: "GENERIC" | "STANDARD" | "DETAILED") => {
       mode = "error";
       await app.store.prisma.model.update({ where: { name: "gpt-fake" }, data: { maxErrorDisclosure: modelMax } });
-      const session = await app.services.sessions.create(actor, {});
-      await app.services.messages.create(actor, {
-        sessionId: session.id,
-        message: { content: [{ type: "text", text: "hi" }] },
-        controls: errorDisclosure ? { errorDisclosure } : null,
-      });
-      const events = await turnEnd(app, session.id, 1);
+      const sessionId = await createSession(server.url);
+      await sendText(server.url, sessionId, "hi", errorDisclosure ? { controls: { errorDisclosure } } : {});
+      const events = await turnEnd(sessionId);
       expect(events.slice(-2).map((e) => e.type)).toEqual(["turn.failed", "session.idled"]);
       return events.at(-2)!.data as { error_code: string; error: string; error_disclosure: string };
     };
@@ -105,9 +97,9 @@ for (const backend of await backends()) {
 
     it("reports an unknown tool as a tool error and lets the model go on", async () => {
       mode = "unknown-tool";
-      const session = await app.services.sessions.create(actor, {});
-      await app.services.messages.create(actor, { sessionId: session.id, message: { content: [{ type: "text", text: "use a tool" }] } });
-      const events = await turnEnd(app, session.id, 1);
+      const sessionId = await createSession(server.url);
+      await sendText(server.url, sessionId, "use a tool");
+      const events = await turnEnd(sessionId);
       const tool = events.find((e) => e.type === "tool.completed")!;
       expect(tool.data).toMatchObject({ tool_name: "no_such_tool", status: "error", error: 'unknown tool "no_such_tool"' });
       expect(events.at(-2)!.type).toBe("turn.completed");
@@ -117,9 +109,9 @@ for (const backend of await backends()) {
 
     it("ends a runaway tool loop after MAX_ITERATIONS with max_iterations", async () => {
       mode = "loop";
-      const session = await app.services.sessions.create(actor, {});
-      await app.services.messages.create(actor, { sessionId: session.id, message: { content: [{ type: "text", text: "loop" }] } });
-      const events = await turnEnd(app, session.id, 1);
+      const sessionId = await createSession(server.url);
+      await sendText(server.url, sessionId, "loop");
+      const events = await turnEnd(sessionId);
       expect(events.filter((e) => e.type === "output.message.started")).toHaveLength(3);
       expect(events.filter((e) => e.type === "tool.completed").every((e) => e.data.status === "success")).toBe(true);
       expect(events.at(-2)!.type).toBe("turn.failed");
