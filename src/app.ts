@@ -80,16 +80,18 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
   services = createServices({ store, bus, scheduler: runner });
 
   const auth = createAuth(config, store.apiKeys);
-  const signer = config.AUTH === "api_key" ? new ImageSigner(await serverSecret(db.prisma, "image-url"), config.IMAGE_URL_TTL_S) : null;
+  // IMAGE_URL_SECRET when set (so an operator can rotate it), else one secret shared through the database.
+  const imageSecret = config.AUTH === "api_key" ? (config.IMAGE_URL_SECRET ?? (await serverSecret(db.prisma, "image-url"))) : null;
+  const signer = imageSecret ? new ImageSigner(imageSecret, config.IMAGE_URL_TTL_S) : null;
   const imageLinks = createImageLinks(config, signer);
-  const limiter = createRateLimiter(config);
+  const limiter = createRateLimiter(config, logger);
   cleanup.push(async () => limiter?.close());
 
   let shuttingDown = false;
   const routes: Route[] = [
     healthRoutes({ ping: db.ping, isShuttingDown: () => shuttingDown }),
     metricsRoute(metrics),
-    limitsRoute({ maxBodyBytes: config.MAX_BODY_BYTES, limiter }),
+    limitsRoute({ maxBodyBytes: config.MAX_BODY_BYTES, limiter, perKey: config.AUTH === "api_key", logger }),
   ];
   const server = createHttpServer(routes, logger, metrics);
   const graphql = mountGraphQL({ config, logger, services, auth, metrics, imageLinks }, server);
@@ -136,8 +138,20 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
   };
 }
 
-function createRateLimiter(config: Config): RateLimiter | null {
+function createRateLimiter(config: Config, logger: Logger): RateLimiter | null {
   if (config.RATE_LIMIT_PER_MIN === 0) return null;
-  if (config.PUBSUB === "redis") return new RedisRateLimiter(new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 2 }), config.RATE_LIMIT_PER_MIN);
-  return new MemoryRateLimiter(config.RATE_LIMIT_PER_MIN);
+  if (config.PUBSUB !== "redis") return new MemoryRateLimiter(config.RATE_LIMIT_PER_MIN);
+  // No offline queue: while Redis is away a hit fails at once (and the limiter
+  // lets the request through, see limitsRoute) instead of waiting on retries.
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectionName: "parley-rate-limit" });
+  let down = false;
+  redis.on("error", (err) => {
+    if (!down) logger.warn({ err }, "rate limiter: Redis connection error; requests are not limited until it is back");
+    down = true;
+  });
+  redis.on("ready", () => {
+    if (down) logger.info("rate limiter: Redis is back");
+    down = false;
+  });
+  return new RedisRateLimiter(redis, config.RATE_LIMIT_PER_MIN);
 }

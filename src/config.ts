@@ -40,8 +40,10 @@ const schema = z.object({
   RATE_LIMIT_PER_MIN: int(0).default(0),
   SHUTDOWN_TIMEOUT_MS: int(0).default(10_000),
   IMAGE_URL_TTL_S: int(1).default(3600),
-  /** Secret for signed image URLs; random per process when unset (URLs then die with the process). */
+  /** Secret for signed image URLs; when unset one is generated once and kept in the database (shared by all instances). */
   IMAGE_URL_SECRET: z.string().min(16).optional(),
+  /** Browser origins allowed to call: "loopback" (default), "*", or a comma-separated list (see src/http/origin.ts). */
+  ALLOWED_ORIGINS: z.string().min(1).default("loopback"),
   /** Base URL used to build absolute image URLs; derived from the request when unset. */
   PUBLIC_URL: z.string().url().optional(),
 });

@@ -76,11 +76,12 @@ async function openPGlite(dataDir: string, onQuery?: () => void): Promise<Databa
   const pglite = new PGlite(dir);
   try {
     await pglite.waitReady;
+    await migrate({ exec: (sql) => pglite.exec(sql), query: async (sql) => (await pglite.query(sql)).rows as never[] });
   } catch (error) {
+    await pglite.close().catch(() => {});
     unlock();
     throw error;
   }
-  await migrate({ exec: (sql) => pglite.exec(sql), query: async (sql) => (await pglite.query(sql)).rows as never[] });
   const prisma = prismaClient(new PrismaPGlite(pglite), onQuery);
   return {
     prisma,

@@ -6,17 +6,27 @@ import { join } from "node:path";
 
 export class DataDirLockedError extends Error {}
 
+/**
+ * Lock files this process holds. A lock file naming our own pid is otherwise
+ * taken for stale (a restarted container reuses its pid), so a second open
+ * inside this process must be refused here.
+ */
+const held = new Set<string>();
+
 export function lockDataDir(dir: string): () => void {
   const path = join(dir, "parley.lock");
+  if (held.has(path)) throw new DataDirLockedError(`data directory ${dir} is already open in this process; close it first`);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, "wx");
       writeSync(fd, String(process.pid));
       closeSync(fd);
+      held.add(path);
       let released = false;
       return () => {
         if (released) return;
         released = true;
+        held.delete(path);
         try {
           if (readFileSync(path, "utf8") === String(process.pid)) unlinkSync(path);
         } catch {

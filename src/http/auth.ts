@@ -12,14 +12,18 @@ export type ActorResolver = (req: { headers: IncomingHttpHeaders }) => Promise<A
 
 export const unauthenticated = (why: string) => new AppError("UNAUTHENTICATED", why);
 
+/** The key in an `Authorization: Bearer <key>` value; undefined when there is none or it is malformed. */
+export const bearerToken = (authorization: unknown): string | undefined =>
+  typeof authorization === "string" ? /^Bearer\s+(\S+)$/i.exec(authorization.trim())?.[1] : undefined;
+
 export function createAuth(config: Pick<Config, "AUTH">, keys: ApiKeyStore) {
   /** Resolves an `Authorization` header value (or the ws payload's `authorization`). */
   const fromAuthorization = async (authorization: unknown): Promise<Actor> => {
     if (config.AUTH === "none") return { ownerId: LOCAL_OWNER };
     if (typeof authorization !== "string" || !authorization) throw unauthenticated("Missing API key: send Authorization: Bearer <key>");
-    const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
-    if (!match) throw unauthenticated("Malformed Authorization header: expected Bearer <key>");
-    const keyId = await keys.authenticate(match[1]!);
+    const token = bearerToken(authorization);
+    if (!token) throw unauthenticated("Malformed Authorization header: expected Bearer <key>");
+    const keyId = await keys.authenticate(token);
     if (!keyId) throw unauthenticated("Invalid or revoked API key");
     return { ownerId: keyId };
   };

@@ -23,6 +23,10 @@ import { useOperationMetrics } from "../graphql/observability.js";
 import { GRAPHIQL_DEFAULT_QUERY } from "./graphiql.js";
 import type { ImageLinks } from "./image-url.js";
 import { requestIdOf } from "./request-id.js";
+import { AppError } from "../errors.js";
+import { readBody } from "./body.js";
+import { sendError } from "./limits.js";
+import { originPolicy, refusedOrigin } from "./origin.js";
 import type { Route } from "./server.js";
 
 export const GRAPHQL_PATH = "/graphql";
@@ -53,6 +57,7 @@ interface EnvelopedRoot {
 
 export function mountGraphQL(deps: GraphQLDeps, server: Server): { route: Route; close(): Promise<void> } {
   const { config, logger, services } = deps;
+  const allowedOrigin = originPolicy(config);
 
   const yoga = createYoga<ServerContext, GraphQLContext>({
     schema,
@@ -60,6 +65,11 @@ export function mountGraphQL(deps: GraphQLDeps, server: Server): { route: Route;
     landingPage: false,
     graphiql: { title: "Parley", defaultQuery: GRAPHIQL_DEFAULT_QUERY },
     maxRequestBodySize: config.MAX_BODY_BYTES,
+    // CORS is granted to the origins ALLOWED_ORIGINS lets in (src/http/origin.ts), no others.
+    cors: (request) => {
+      const origin = request.headers.get("origin");
+      return origin && allowedOrigin(origin) ? { origin: [origin], credentials: true } : false;
+    },
     logging: yogaLogger(logger),
     maskedErrors: { maskError },
     plugins: [
@@ -88,6 +98,20 @@ export function mountGraphQL(deps: GraphQLDeps, server: Server): { route: Route;
 
   const route: Route = async (req, res, path) => {
     if (path !== GRAPHQL_PATH) return false;
+    // A body with no Content-Length (chunked) is read here, under the limit, so
+    // an oversized one is a 413 like a declared one: yoga's multipart parser
+    // would report its own limit error as a 400 "invalid multipart data".
+    // whatwg-node takes a pre-read `req.body` instead of the stream.
+    if (req.headers["content-length"] === undefined && req.headers["transfer-encoding"] !== undefined && req.method !== "GET" && req.method !== "HEAD") {
+      try {
+        (req as IncomingMessage & { body?: Buffer }).body = await readBody(req, config.MAX_BODY_BYTES);
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        res.setHeader("connection", "close");
+        sendError(res, path, error);
+        return true;
+      }
+    }
     await yoga.handle(req, res, { req, requestId: requestIdOf(res) });
     return true;
   };
@@ -104,6 +128,12 @@ export function mountGraphQL(deps: GraphQLDeps, server: Server): { route: Route;
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (new URL(req.url ?? "/", "http://localhost").pathname !== GRAPHQL_PATH) {
       socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
+      return;
+    }
+    // Cross-site WebSocket hijacking: WebSockets ignore CORS, so with AUTH=none
+    // a socket opened by another site's page is refused here.
+    if (refusedOrigin(req, allowedOrigin)) {
+      socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n");
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
@@ -142,13 +172,17 @@ export function mountGraphQL(deps: GraphQLDeps, server: Server): { route: Route;
           params: payload,
           requestId: randomUUID(),
         });
+        // graphql-armor's limits throw from parse (tokens) and validate (depth,
+        // aliases): answer them as the operation's errors, as over HTTP, instead
+        // of letting graphql-ws close the whole socket with 4500.
         let document;
+        let errors: readonly GraphQLError[];
         try {
           document = enveloped.parse(payload.query);
+          errors = enveloped.validate(enveloped.schema, document);
         } catch (error) {
-          return [error as GraphQLError];
+          return [error instanceof GraphQLError ? error : (maskError(error) as GraphQLError)];
         }
-        const errors = enveloped.validate(enveloped.schema, document);
         if (errors.length > 0) return errors;
         let contextValue: GraphQLContext;
         try {

@@ -8,6 +8,7 @@ import { sendJson } from "./health.js";
 import { rateKey, type RateLimiter } from "./rate-limit.js";
 import type { Route } from "./server.js";
 import { tooLarge } from "./body.js";
+import type { Logger } from "../log.js";
 
 /** Sends a domain error in the shape clients of `path` expect. */
 export function sendError(res: ServerResponse, path: string, error: AppError, headers: Record<string, string> = {}): void {
@@ -20,7 +21,15 @@ export function sendError(res: ServerResponse, path: string, error: AppError, he
 
 const UNLIMITED_PATHS = new Set(["/health", "/ready", "/metrics"]);
 
-export function limitsRoute(options: { maxBodyBytes: number; limiter: RateLimiter | null }): Route {
+export interface LimitsOptions {
+  maxBodyBytes: number;
+  limiter: RateLimiter | null;
+  /** AUTH=api_key: budgets per key (else per client address). */
+  perKey: boolean;
+  logger: Logger;
+}
+
+export function limitsRoute(options: LimitsOptions): Route {
   return async (req: IncomingMessage, res: ServerResponse, path: string) => {
     if (UNLIMITED_PATHS.has(path)) return false;
     const declared = Number(req.headers["content-length"]);
@@ -31,7 +40,12 @@ export function limitsRoute(options: { maxBodyBytes: number; limiter: RateLimite
       return true;
     }
     if (options.limiter) {
-      const decision = await options.limiter.hit(rateKey(req));
+      // A limiter that cannot count (Redis away) lets requests through: the
+      // limit protects the service, it must not take it down.
+      const decision = await options.limiter.hit(rateKey(req, options.perKey)).catch((err: unknown) => {
+        options.logger.debug({ err }, "rate limiter unavailable; request not counted");
+        return { allowed: true, retryAfter: 0 };
+      });
       if (!decision.allowed) {
         const error = new AppError("RATE_LIMITED", `Rate limit exceeded: try again in ${decision.retryAfter} s`);
         sendError(res, path, error, { "retry-after": String(decision.retryAfter) });

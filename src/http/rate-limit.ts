@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Redis } from "ioredis";
+import { bearerToken } from "./auth.js";
 
 export interface RateDecision {
   allowed: boolean;
@@ -65,9 +66,15 @@ export class RedisRateLimiter implements RateLimiter {
   }
 }
 
-/** Who a request counts against: its API key (hashed, never stored in clear) or its client address. */
-export function rateKey(req: Pick<IncomingMessage, "headers" | "socket">): string {
-  const auth = req.headers.authorization;
-  if (auth) return `key:${createHash("sha256").update(auth).digest("hex").slice(0, 32)}`;
+/**
+ * Who a request counts against. With keys (`perKey`), the key itself (hashed,
+ * never stored in clear), parsed the way auth parses it, so spelling the same
+ * header differently (`bearer`, extra spaces) is the same budget; without a
+ * usable key, or with AUTH=none (where the header means nothing), the client
+ * address — a made-up header never buys a fresh budget.
+ */
+export function rateKey(req: Pick<IncomingMessage, "headers" | "socket">, perKey: boolean): string {
+  const key = perKey ? bearerToken(req.headers.authorization) : undefined;
+  if (key) return `key:${createHash("sha256").update(key).digest("hex").slice(0, 32)}`;
   return `ip:${req.socket.remoteAddress ?? "unknown"}`;
 }

@@ -12,6 +12,7 @@ import { sendJson } from "./health.js";
 import { restImage, restMessage, restSession } from "./rest-shapes.js";
 import { serveSessionSse } from "./sse.js";
 import type { ImageLinks } from "./image-url.js";
+import { originPolicy, refusedOrigin } from "./origin.js";
 
 export interface RestDeps {
   services: Services;
@@ -29,6 +30,7 @@ const REST_MAX_MESSAGES = 1000;
 
 export function restRoute(deps: RestDeps) {
   const { services, config } = deps;
+  const allowedOrigin = originPolicy(config);
   const json = (req: IncomingMessage) => readJson(req, config.MAX_BODY_BYTES) as Promise<Record<string, unknown>>;
   const asObject = (v: unknown, field: string) => {
     if (v == null) return {};
@@ -120,6 +122,10 @@ export function restRoute(deps: RestDeps) {
     const route = matches.find(([method]) => method === req.method || (method === "GET" && req.method === "HEAD"));
     try {
       if (!route) throw new AppError("BAD_REQUEST", `Method ${req.method} is not allowed on ${path}`);
+      // CSRF: a page of a site ALLOWED_ORIGINS does not let in may not write through the visitor's browser.
+      if (req.method !== "GET" && req.method !== "HEAD" && refusedOrigin(req, allowedOrigin)) {
+        throw new AppError("FORBIDDEN", "Cross-site request refused: send it from this server's own pages, or from a client that is not a browser");
+      }
       const [, pattern, handler] = route;
       const params = (pattern.exec(path)?.groups ?? {}) as Params;
       const actor = await deps.actorFor(req);

@@ -37,3 +37,35 @@ export async function startChild(env: Record<string, string>, timeoutMs = 60_000
   });
   return { url, process: child, output: () => output, exited };
 }
+
+export interface Finished {
+  code: number | string;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `node --import tsx <args>` (e.g. `src/cli/keys.ts list`, or
+ * `src/main.ts` expected to fail) to its end; kills it and fails after the timeout.
+ */
+export function runToExit(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<Finished> {
+  const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d) => (stdout += d));
+  child.stderr!.on("data", (d) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`node ${args.join(" ")} still running after ${timeoutMs} ms:\n${stdout}${stderr}`));
+    }, timeoutMs);
+    // "close" comes after the process exited and its pipes drained.
+    child.once("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? signal ?? "unknown", stdout, stderr });
+    });
+  });
+}

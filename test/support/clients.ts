@@ -37,8 +37,8 @@ export async function gql<T = any>(url: string, query: string, variables?: Recor
 }
 
 /** Like gql, but fails the test on any GraphQL error and returns data. */
-export async function gqlData<T = any>(url: string, query: string, variables?: Record<string, unknown>): Promise<T> {
-  const res = await gql<T>(url, query, variables);
+export async function gqlData<T = any>(url: string, query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<T> {
+  const res = await gql<T>(url, query, variables, headers);
   if (res.errors?.length || res.data == null) throw new Error(`GraphQL errors: ${JSON.stringify(res.errors)}`);
   return res.data;
 }

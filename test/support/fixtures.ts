@@ -13,22 +13,32 @@ export const UNKNOWN = {
   model: "model_0190a1b2c3d47e8f9a0b1c2d3e4f5a6b",
 };
 
-export async function createSession(url: string, input: Record<string, unknown> = {}): Promise<string> {
-  const data = await gqlData(url, `mutation($input: CreateSessionInput) { createSession(input: $input) { id } }`, { input });
+/** Request headers for every call of a fixture (e.g. `authorization` with AUTH=api_key). */
+type Headers = Record<string, string>;
+
+export async function createSession(url: string, input: Record<string, unknown> = {}, headers: Headers = {}): Promise<string> {
+  const data = await gqlData(url, `mutation($input: CreateSessionInput) { createSession(input: $input) { id } }`, { input }, headers);
   return data.createSession.id as string;
 }
 
-export async function sendText(url: string, sessionId: string, text: string, extra: Record<string, unknown> = {}): Promise<{ id: string; sequence: number }> {
+export async function sendText(
+  url: string,
+  sessionId: string,
+  text: string,
+  extra: Record<string, unknown> = {},
+  headers: Headers = {},
+): Promise<{ id: string; sequence: number }> {
   const data = await gqlData(
     url,
     `mutation($input: CreateMessageInput!) { createMessage(input: $input) { id sequence } }`,
     { input: { sessionId, message: { content: [{ text: { text } }] }, ...extra } },
+    headers,
   );
   return data.createMessage;
 }
 
-export async function sessionState(url: string, sessionId: string): Promise<{ status: string; lastSequence: number }> {
-  const data = await gqlData(url, `query($id: ID!) { session(id: $id) { status lastSequence } }`, { id: sessionId });
+export async function sessionState(url: string, sessionId: string, headers: Headers = {}): Promise<{ status: string; lastSequence: number }> {
+  const data = await gqlData(url, `query($id: ID!) { session(id: $id) { status lastSequence } }`, { id: sessionId }, headers);
   return data.session;
 }
 
@@ -37,12 +47,12 @@ export async function sessionState(url: string, sessionId: string): Promise<{ st
  * log unchanged for a moment. Returns its last sequence. Works whether or not
  * an agent answers messages.
  */
-export async function settled(url: string, sessionId: string, quietMs = 300): Promise<number> {
+export async function settled(url: string, sessionId: string, quietMs = 300, headers: Headers = {}): Promise<number> {
   let last = -1;
   let since = Date.now();
   return eventually(
     async () => {
-      const state = await sessionState(url, sessionId);
+      const state = await sessionState(url, sessionId, headers);
       if (state.lastSequence !== last || state.status === "ACTIVE") {
         last = state.lastSequence;
         since = Date.now();
