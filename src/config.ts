@@ -34,6 +34,8 @@ const schema = z.object({
   GRAPHQL_MAX_TOKENS: int(1).default(5000),
   /** graphql-armor's cost limit (field and depth weights). */
   GRAPHQL_MAX_COST: int(1).default(50_000),
+  /** How often long-lived streams (graphql-ws, REST SSE) re-check their API key, so a revoked key ends them. */
+  AUTH_RECHECK_MS: int(100).default(30_000),
   /** Operations one graphql-ws connection may run at once. */
   WS_MAX_SUBSCRIPTIONS: int(1).default(256),
   MAX_BODY_BYTES: int(1).default(10 * 1024 * 1024),

@@ -148,13 +148,23 @@ export function mountGraphQL(deps: GraphQLDeps, server: Server): { route: Route;
       // a missing or bad one closes the socket with 4403 before any operation.
       onConnect: async (ctx) => {
         if (!deps.auth.required) return true;
+        const authorization = ctx.connectionParams?.authorization;
         try {
-          await deps.auth.fromAuthorization(ctx.connectionParams?.authorization);
-          return true;
+          await deps.auth.fromAuthorization(authorization);
         } catch {
           ctx.extra.socket.close(WS_FORBIDDEN, "Forbidden");
           return false;
         }
+        // A key revoked later also ends the sockets it opened, within AUTH_RECHECK_MS.
+        const socket = ctx.extra.socket;
+        const recheck = setInterval(() => {
+          deps.auth.fromAuthorization(authorization).catch((error: unknown) => {
+            if (error instanceof AppError) socket.close(WS_FORBIDDEN, "Forbidden");
+          });
+        }, config.AUTH_RECHECK_MS);
+        recheck.unref();
+        socket.once("close", () => clearInterval(recheck));
+        return true;
       },
       onComplete: (ctx, id) => void operations.get(ctx.extra.socket)?.delete(id),
       onSubscribe: async (ctx, id, payload) => {

@@ -60,7 +60,7 @@ for (const backend of await backends()) {
 
     beforeAll(async () => {
       // Deltas 20 ms apart, so a long reply keeps a turn running for a while.
-      server = await startServer(backend, { AUTH: "api_key", DEMO_DELAY_MS: "20" });
+      server = await startServer(backend, { AUTH: "api_key", DEMO_DELAY_MS: "20", AUTH_RECHECK_MS: "200" });
       url = server.url;
       keyA = await server.app.store.apiKeys.create("tenant A");
       A = { authorization: `Bearer ${keyA.key}` };
@@ -420,8 +420,20 @@ for (const backend of await backends()) {
         expect((await rest(url, "GET", `/v1/sessions/${sessionId}`, undefined, C)).status).toBe(200);
         // A socket opened before the revocation.
         const early = ws(C);
+        const earlyClosed = closeCode(early);
         const live = subscribeWs(early, EVENTS, { sessionId, after: 0 });
         await live.until((r) => r.length >= 1);
+        // And a REST SSE stream opened before it.
+        const sseAbort = new AbortController();
+        let sseOpen!: () => void;
+        const sseOpened = new Promise<void>((resolve) => (sseOpen = resolve));
+        const sseEnded = (async () => {
+          for await (const _frame of readSse(`${url}/v1/sessions/${sessionId}/sse?after_sequence=0`, { signal: sseAbort.signal, headers: C })) {
+            sseOpen(); // drain until the server ends the stream
+          }
+          return "ended";
+        })();
+        await sseOpened;
 
         expect((await server.app.store.apiKeys.revoke(created.id))?.revokedAt).toBeInstanceOf(Date);
 
@@ -437,10 +449,17 @@ for (const backend of await backends()) {
         subscribeWs(fresh, EVENTS, { sessionId, after: 0 });
         expect(await closed).toBe(4403);
 
-        // A new operation on the socket opened before revocation is refused too.
+        // A new operation on the socket opened before revocation is refused too
+        // (UNAUTHENTICATED, or the socket is already closed by the re-check)...
         const late = subscribeWs(early, EVENTS, { sessionId, after: 0 });
-        await expect(late.completed).rejects.toThrow(/UNAUTHENTICATED/);
+        await expect(late.completed).rejects.toThrow();
         expect(late.results).toEqual([]);
+        // ...and the streams opened before it end within AUTH_RECHECK_MS.
+        expect(await earlyClosed).toBe(4403);
+        const timeout = setTimeout(() => sseAbort.abort(), 10_000);
+        expect(await sseEnded).toBe("ended");
+        expect(sseAbort.signal.aborted).toBe(false);
+        clearTimeout(timeout);
         live.stop();
       });
 
