@@ -130,8 +130,8 @@ export function mountGraphQL(deps: GraphQLDeps, server: Server): { route: Route;
       socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
       return;
     }
-    // Cross-site WebSocket hijacking: WebSockets ignore CORS, so with AUTH=none
-    // a socket opened by another site's page is refused here.
+    // Cross-site WebSocket hijacking: WebSockets ignore CORS, so a socket opened
+    // by a page ALLOWED_ORIGINS does not let in is refused here.
     if (refusedOrigin(req, allowedOrigin)) {
       socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n");
       return;

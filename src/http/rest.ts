@@ -147,7 +147,7 @@ export function sendRestError(res: ServerResponse, error: unknown, logger: Logge
   }
   if (error instanceof AppError) {
     const message = error.field && !error.message.includes(error.field) ? `${error.field}: ${error.message}` : error.message;
-    sendJson(res, error.status, { error: message, status: error.status }, error.code === "RATE_LIMITED" ? {} : {});
+    sendJson(res, error.status, { error: message, status: error.status });
     return;
   }
   logger.error({ err: error, method: req.method, url: req.url, requestId: res.getHeader("x-request-id") }, "unexpected error in REST handler");
