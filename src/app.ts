@@ -77,7 +77,8 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
     soleInstance: db.kind === "pglite",
     observer: { turnEnded: (outcome, seconds) => metrics.turnDuration.observe({ outcome }, seconds) },
   });
-  services = createServices({ store, bus, scheduler: runner });
+  // With keys, open streams re-check theirs, so a revoked key ends them on every transport.
+  services = createServices({ store, bus, scheduler: runner, keyRecheckMs: config.AUTH === "api_key" ? config.AUTH_RECHECK_MS : null });
 
   const auth = createAuth(config, store.apiKeys);
   // IMAGE_URL_SECRET when set (so an operator can rotate it), else one secret shared through the database.

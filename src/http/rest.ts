@@ -100,10 +100,7 @@ export function restRoute(deps: RestDeps) {
       sendJson(res, 200, { status: result });
     }],
     ["GET", /^\/v1\/sessions\/(?<id>[^/]+)\/sse$/, async ({ req, res, url, params, actor }) => {
-      await serveSessionSse(services, actor, params.id!, req, res, url, {
-        recheckMs: config.AUTH_RECHECK_MS,
-        stillAuthorized: () => deps.actorFor(req).then(() => true, (error: unknown) => !(error instanceof AppError)),
-      });
+      await serveSessionSse(services, actor, params.id!, req, res, url);
     }],
     ["POST", /^\/v1\/images$/, async ({ req, res, actor }) => {
       const file = await multipartFile(req, config.MAX_BODY_BYTES);

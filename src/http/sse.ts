@@ -22,7 +22,7 @@ export async function serveSessionSse(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
-  options: { heartbeatMs?: number; recheckMs: number; stillAuthorized: () => Promise<boolean> },
+  heartbeatMs = HEARTBEAT_MS,
 ): Promise<void> {
   const sessionId = parseId("session", sessionIdParam, "session_id");
   const session = await services.sessions.get(actor, sessionId, "session_id");
@@ -36,10 +36,8 @@ export async function serveSessionSse(
     "x-accel-buffering": "no",
   });
   res.flushHeaders();
-  const heartbeat = setInterval(() => res.write(": heartbeat\n\n"), options.heartbeatMs ?? HEARTBEAT_MS);
+  const heartbeat = setInterval(() => res.write(": heartbeat\n\n"), heartbeatMs);
   const close = () => void stream.return?.();
-  // A key revoked while the stream is open ends it within recheckMs.
-  const recheck = setInterval(() => void options.stillAuthorized().then((ok) => ok || close()), options.recheckMs);
   req.on("close", close);
   try {
     for await (const event of stream) {
@@ -55,7 +53,6 @@ export async function serveSessionSse(
     res.write(`event: error\ndata: ${JSON.stringify({ error: (error as Error).message })}\n\n`);
   } finally {
     clearInterval(heartbeat);
-    clearInterval(recheck);
     req.off("close", close);
     res.end();
   }

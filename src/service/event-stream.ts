@@ -19,6 +19,8 @@ export interface StreamOptions {
   head: () => Promise<number>;
   /** Told when the stream starts and ends (the subscriptions_active gauge). */
   tracker?: { opened(): void; closed(): void };
+  /** Re-checked every `everyMs`: when it answers false (a revoked key) the stream ends. */
+  recheck?: { everyMs: number; allowed: () => Promise<boolean> };
 }
 
 /** A subscriber further behind than this many live events is ended (it can resume with `after`). */
@@ -41,8 +43,17 @@ export function streamEvents(deps: { bus: Bus; log: EventLog }, options: StreamO
       wake?.();
     });
     let stopped = false;
+    const recheck =
+      options.recheck &&
+      setInterval(() => {
+        options.recheck!.allowed().then(
+          (ok) => ok || stop(),
+          () => {}, // a failed check (database hiccup) is no verdict
+        );
+      }, options.recheck.everyMs);
     void stop.then(() => {
       stopped = true;
+      clearInterval(recheck);
       wake?.();
     });
 

@@ -22,6 +22,8 @@ export class EventService {
   constructor(
     private readonly store: Store,
     private readonly bus: Bus,
+    /** With API keys: how often an open stream re-checks that its key is still live. */
+    private readonly keyRecheckMs: number | null = null,
   ) {}
 
   /** Events after a sequence, oldest first (Session.events). */
@@ -46,6 +48,7 @@ export class EventService {
         types: args.types,
         exclude: args.exclude,
         tracker: this.tracker,
+        recheck: this.keyRecheckMs ? { everyMs: this.keyRecheckMs, allowed: () => this.store.apiKeys.isLive(actor.ownerId) } : undefined,
         head: async () => (await this.store.prisma.session.findUnique({ where: { id: sessionId }, select: { lastSequence: true } }))?.lastSequence ?? 0,
       },
     );

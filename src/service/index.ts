@@ -17,11 +17,11 @@ export interface Services {
   bus: Bus;
 }
 
-export function createServices(deps: { store: Store; bus: Bus; scheduler: TurnScheduler }): Services {
+export function createServices(deps: { store: Store; bus: Bus; scheduler: TurnScheduler; keyRecheckMs?: number | null }): Services {
   return {
     sessions: new SessionService(deps.store, deps.scheduler),
     messages: new MessageService(deps.store, deps.scheduler),
-    events: new EventService(deps.store, deps.bus),
+    events: new EventService(deps.store, deps.bus, deps.keyRecheckMs ?? null),
     images: new ImageService(deps.store),
     store: deps.store,
     bus: deps.bus,

@@ -36,6 +36,12 @@ export class ApiKeyStore {
     return this.prisma.apiKey.findUnique({ where: { id }, select: { id: true, name: true, createdAt: true, revokedAt: true } });
   }
 
+  /** True while the key exists and is not revoked. */
+  async isLive(id: string): Promise<boolean> {
+    const row = await this.prisma.apiKey.findUnique({ where: { id }, select: { revokedAt: true } });
+    return !!row && !row.revokedAt;
+  }
+
   /** The id of the live key with this secret, or null. */
   async authenticate(secret: string): Promise<string | null> {
     if (!secret.startsWith(KEY_PREFIX) || secret.length > 200) return null;

@@ -434,6 +434,9 @@ for (const backend of await backends()) {
           return "ended";
         })();
         await sseOpened;
+        // And a GraphQL SSE subscription.
+        const graphqlSse = subscribeSse(url, EVENTS, { sessionId, after: 0 }, C);
+        await graphqlSse.until((r) => r.length >= 1);
 
         expect((await server.app.store.apiKeys.revoke(created.id))?.revokedAt).toBeInstanceOf(Date);
 
@@ -454,12 +457,13 @@ for (const backend of await backends()) {
         const late = subscribeWs(early, EVENTS, { sessionId, after: 0 });
         await expect(late.completed).rejects.toThrow();
         expect(late.results).toEqual([]);
-        // ...and the streams opened before it end within AUTH_RECHECK_MS.
+        // ...and the streams opened before it (graphql-ws, REST SSE, GraphQL SSE) end within AUTH_RECHECK_MS.
         expect(await earlyClosed).toBe(4403);
         const timeout = setTimeout(() => sseAbort.abort(), 10_000);
         expect(await sseEnded).toBe("ended");
         expect(sseAbort.signal.aborted).toBe(false);
         clearTimeout(timeout);
+        await graphqlSse.completed; // the server completed it; a hung stream would time the test out
         live.stop();
       });
 
