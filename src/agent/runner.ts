@@ -173,16 +173,12 @@ export class TurnRunner implements TurnScheduler {
   private async closeInterrupted(turn: Turn, all: boolean): Promise<void> {
     const ctx = { turnId: turn.id, inputMessageId: turn.inputMessageId };
     const error = discloseError("standard", { code: "interrupted", safeMessage: "The turn was interrupted by a server restart." });
-    const appended = await this.store.prisma.$transaction(async (tx) => {
-      if (!(await this.store.turns.finish(tx, turn.id, "FAILED", { expiredOnly: !all }))) return null;
-      return this.store.log.append(
-        turn.sessionId,
-        [events.turnFailed(ctx, { errorCode: "interrupted", error, disclosure: "standard" }), events.sessionIdled(ctx, 0, zeroUsage())],
-        tx,
-      );
-    });
-    if (appended) {
-      this.store.log.notify(turn.sessionId, appended);
+    const appended = await this.store.log.append(
+      turn.sessionId,
+      [events.turnFailed(ctx, { errorCode: "interrupted", error, disclosure: "standard" }), events.sessionIdled(ctx, 0, zeroUsage())],
+      { endTurn: { id: turn.id, status: "FAILED", expiredOnly: !all } },
+    );
+    if (appended.length > 0) {
       this.logger.warn({ turnId: turn.id, sessionId: turn.sessionId }, "closed an interrupted turn");
     }
   }

@@ -66,12 +66,8 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
 
   const end = async (last: NewEvent, status: "COMPLETED" | "FAILED" | "CANCELLED"): Promise<boolean> => {
     const idled = events.sessionIdled(ctx, iterations, usage);
-    const appended = await store.prisma.$transaction(async (tx) => {
-      if (!(await store.turns.finish(tx, turn.id, status, { leaseOwner: deps.leaseOwner }))) return null;
-      return store.log.append(sessionId, [last, idled], tx);
-    });
-    if (appended) store.log.notify(sessionId, appended);
-    return appended !== null;
+    const appended = await store.log.append(sessionId, [last, idled], { endTurn: { id: turn.id, status, leaseOwner: deps.leaseOwner } });
+    return appended.length > 0;
   };
   const fail = async (code: TurnErrorCode, detail?: string | null, safeMessage = SAFE_MESSAGES[code]) => {
     const error = discloseError(disclosure, { code, safeMessage, detail });

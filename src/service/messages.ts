@@ -69,12 +69,10 @@ export class MessageService {
     };
     let appended;
     try {
-      appended = await this.store.prisma.$transaction(async (tx) => {
-        const stored = await this.store.log.append(sessionId, [events.inputMessage(message, turnId)], tx);
-        await this.store.turns.create(tx, { id: turnId, sessionId, inputMessageId: messageId, idempotencyKey: key, requestHash });
-        return stored;
+      // The message, its event and its queued turn: one statement, all or nothing.
+      appended = await this.store.log.append(sessionId, [events.inputMessage(message, turnId)], {
+        queueTurn: { id: turnId, inputMessageId: messageId, idempotencyKey: key, requestHash },
       });
-      this.store.log.notify(sessionId, appended);
     } catch (error) {
       // Two requests with one key raced: the loser answers like a replay.
       if (key && isUniqueViolation(error)) {

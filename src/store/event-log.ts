@@ -28,14 +28,24 @@ export type AppendListener = (sessionId: string, events: StoredEvent[]) => void;
 
 const STATUS_BY_EVENT: Record<string, string> = { "session.activated": "ACTIVE", "session.idled": "IDLE" };
 
+// $7..$10 end a RUNNING turn in the same statement (the append happens only if
+// it did: the lease holder's end, or recovery of an expired lease); $11..$14
+// queue a turn for the input message. Unused parts get NULLs and do nothing.
 const APPEND_SQL = `
-WITH seq AS (
+WITH fin AS (
+  UPDATE "Turn"
+     SET "status" = $8::"TurnStatus", "endedAt" = now(), "leaseOwner" = NULL, "leaseUntil" = NULL
+   WHERE $7::text IS NOT NULL AND "id" = $7::text AND "status" = 'RUNNING'
+     AND ($9::text IS NULL OR "leaseOwner" = $9::text)
+     AND (NOT $10::boolean OR "leaseUntil" < now())
+  RETURNING "id"
+), seq AS (
   UPDATE "Session"
      SET "lastSequence" = "lastSequence" + $2::int,
          "messageCount" = "messageCount" + $3::int,
          "status" = COALESCE($4::"SessionStatus", "status"),
          "updatedAt" = GREATEST("updatedAt", now())
-   WHERE "id" = $1
+   WHERE "id" = $1 AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM fin))
   RETURNING "lastSequence" - $2::int AS base
 ), ev AS (
   INSERT INTO "Event" ("id", "sessionId", "sequence", "type", "ts", "turnId", "inputMessageId", "data")
@@ -50,8 +60,25 @@ WITH seq AS (
     FROM seq, jsonb_to_recordset($6::jsonb)
       AS m(ord int, id text, event_id text, role text, content jsonb, controls jsonb, external_actor jsonb, metadata jsonb,
            tags text[], phase text, thinking text, thinking_signature text, turn_id text, created_at timestamptz)
+), queued AS (
+  INSERT INTO "Turn" ("id", "sessionId", "inputMessageId", "status", "idempotencyKey", "requestHash")
+  SELECT $11::text, $1, $12::text, 'QUEUED', $13::text, $14::text FROM seq WHERE $11::text IS NOT NULL
 )
 SELECT base FROM seq`;
+
+export interface AppendOptions {
+  /** Append inside a larger transaction; listeners are then told only when `notify` is called after commit. */
+  tx?: SqlClient;
+  /** Queue a turn for the appended input message, atomically with it. */
+  queueTurn?: { id: string; inputMessageId: string; idempotencyKey: string | null; requestHash: string | null };
+  /**
+   * End this RUNNING turn atomically with the append, which happens only if
+   * the turn could be ended: by its lease holder (`leaseOwner`) or, for
+   * recovery, when its lease expired (`expiredOnly`). Otherwise nothing is
+   * written and the result is empty, so no turn is ever closed twice.
+   */
+  endTurn?: { id: string; status: "COMPLETED" | "FAILED" | "CANCELLED"; leaseOwner?: string; expiredOnly?: boolean };
+}
 
 export class EventLog {
   private readonly listeners = new Set<AppendListener>();
@@ -66,12 +93,9 @@ export class EventLog {
     return () => this.listeners.delete(listener);
   }
 
-  /**
-   * Appends events to a session's log atomically, with gapless sequences.
-   * Pass `tx` to append inside a larger transaction; listeners are then told
-   * only when `notify` is called after commit.
-   */
-  async append(sessionId: string, newEvents: readonly NewEvent[], tx?: SqlClient): Promise<StoredEvent[]> {
+  /** Appends events to a session's log atomically, with gapless sequences (see AppendOptions). */
+  async append(sessionId: string, newEvents: readonly NewEvent[], options: AppendOptions = {}): Promise<StoredEvent[]> {
+    const { tx, queueTurn, endTurn } = options;
     if (newEvents.length === 0) return [];
     const ts = new Date();
     const drafts = newEvents.map((e, i) => ({
@@ -98,10 +122,21 @@ export class EventLog {
       status,
       JSON.stringify(drafts),
       JSON.stringify(messages),
+      endTurn?.id ?? null,
+      endTurn?.status ?? null,
+      endTurn?.leaseOwner ?? null,
+      endTurn?.expiredOnly ?? false,
+      queueTurn?.id ?? null,
+      queueTurn?.inputMessageId ?? null,
+      queueTurn?.idempotencyKey ?? null,
+      queueTurn?.requestHash ?? null,
     );
     this.observeAppend((performance.now() - started) / 1000);
     const base = rows[0]?.base;
-    if (base === undefined) throw notFound("Session", sessionId);
+    if (base === undefined) {
+      if (endTurn) return []; // the turn was not ours to end (or the session is gone)
+      throw notFound("Session", sessionId);
+    }
     const stored = drafts.map<StoredEvent>((d) => ({
       id: d.id,
       sessionId,

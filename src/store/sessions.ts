@@ -52,7 +52,7 @@ export class SessionStore {
           updatedAt: now,
         },
       });
-      const appended = await this.log.append(id, [events.sessionStarted(fields.modelId ?? null)], tx);
+      const appended = await this.log.append(id, [events.sessionStarted(fields.modelId ?? null)], { tx });
       return [await tx.session.findUniqueOrThrow({ where: { id } }), appended] as const;
     });
     this.log.notify(id, appended);
@@ -85,7 +85,7 @@ export class SessionStore {
         },
       });
       if (count === 0) return null;
-      appended = await this.log.append(id, [{ type: "session.updated", context: {}, data: { fields: Object.keys(fields) } }], tx);
+      appended = await this.log.append(id, [{ type: "session.updated", context: {}, data: { fields: Object.keys(fields) } }], { tx });
       return tx.session.findUniqueOrThrow({ where: { id } });
     });
     if (session) this.log.notify(id, appended);

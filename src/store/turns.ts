@@ -3,25 +3,15 @@
 // and ends COMPLETED | FAILED | CANCELLED.
 import type { Prisma } from "../db/client.js";
 import type { Turn, TurnStatus } from "../generated/prisma/client.js";
-import type { SqlClient } from "./event-log.js";
 import { isUniqueViolation } from "../db/errors.js";
 
 export type { Turn, TurnStatus };
 
-type Tx = Parameters<Parameters<Prisma["$transaction"]>[0]>[0];
-
 export class TurnStore {
   constructor(private readonly prisma: Prisma) {}
 
-  create(
-    tx: Tx,
-    turn: { id: string; sessionId: string; inputMessageId: string; idempotencyKey?: string | null; requestHash?: string | null },
-  ): Promise<Turn> {
-    return tx.turn.create({ data: { ...turn, status: "QUEUED" } });
-  }
-
-  findByIdempotencyKey(sessionId: string, idempotencyKey: string, tx?: Tx): Promise<Turn | null> {
-    return (tx ?? this.prisma).turn.findUnique({ where: { sessionId_idempotencyKey: { sessionId, idempotencyKey } } });
+  findByIdempotencyKey(sessionId: string, idempotencyKey: string): Promise<Turn | null> {
+    return this.prisma.turn.findUnique({ where: { sessionId_idempotencyKey: { sessionId, idempotencyKey } } });
   }
 
   /**
@@ -62,32 +52,6 @@ export class TurnStore {
     );
     if (rows.length === 0) return "lost";
     return rows[0]!.cancelRequested ? "cancel_requested" : "held";
-  }
-
-  /**
-   * Ends a RUNNING turn, inside the transaction that appends its last events.
-   * `leaseOwner` limits it to the holder of the lease; `expiredOnly` to a dead
-   * holder's (recovery). False when the turn was not ours to end, so the
-   * caller appends nothing and no turn is closed twice.
-   */
-  async finish(
-    client: SqlClient,
-    turnId: string,
-    status: Exclude<TurnStatus, "QUEUED" | "RUNNING">,
-    guard: { leaseOwner?: string; expiredOnly?: boolean },
-  ): Promise<boolean> {
-    const rows = await client.$queryRawUnsafe<{ id: string }[]>(
-      `UPDATE "Turn" SET "status" = $2::"TurnStatus", "endedAt" = now(), "leaseOwner" = NULL, "leaseUntil" = NULL
-        WHERE "id" = $1 AND "status" = 'RUNNING'
-          AND ($3::text IS NULL OR "leaseOwner" = $3::text)
-          AND (NOT $4::boolean OR "leaseUntil" < now())
-        RETURNING "id"`,
-      turnId,
-      status,
-      guard.leaseOwner ?? null,
-      guard.expiredOnly ?? false,
-    );
-    return rows.length > 0;
   }
 
   /** Asks the instance running the session's turn to cancel it; false when none runs. */

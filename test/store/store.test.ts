@@ -120,6 +120,38 @@ for (const backend of await backends()) {
       expect(await db.prisma.message.count({ where: { sessionId: session.id } })).toBe(0);
     });
 
+    it("queues a turn with its input message atomically: a duplicate idempotency key stores nothing", async () => {
+      const session = await store.sessions.create("owner-a", {});
+      const queue = (key: string) => {
+        const message = userMessage(session.id, "hi");
+        return store.log.append(session.id, [events.inputMessage(message)], {
+          queueTurn: { id: newId("turn"), inputMessageId: message.id, idempotencyKey: key, requestHash: "h" },
+        });
+      };
+      await queue("k1");
+      await expect(queue("k1")).rejects.toBeTruthy();
+      expect(await db.prisma.event.count({ where: { sessionId: session.id } })).toBe(2);
+      expect(await db.prisma.message.count({ where: { sessionId: session.id } })).toBe(1);
+      expect(await db.prisma.turn.count({ where: { sessionId: session.id, status: "QUEUED" } })).toBe(1);
+      expect((await db.prisma.session.findUniqueOrThrow({ where: { id: session.id } })).lastSequence).toBe(2);
+    });
+
+    it("ends a turn with its last events only for the lease holder, and only once", async () => {
+      const session = await store.sessions.create("owner-a", {});
+      const message = userMessage(session.id, "go");
+      const turnId = newId("turn");
+      await store.log.append(session.id, [events.inputMessage(message)], { queueTurn: { id: turnId, inputMessageId: message.id, idempotencyKey: null, requestHash: null } });
+      expect((await store.turns.claimNext(session.id, "me", 60_000))?.id).toBe(turnId);
+      expect(await store.turns.claimNext(session.id, "other", 60_000)).toBeNull(); // one RUNNING turn per session
+      const last = (owner: string) =>
+        store.log.append(session.id, [{ type: "turn.completed", context: { turnId }, data: {} }], { endTurn: { id: turnId, status: "COMPLETED", leaseOwner: owner } });
+      expect(await last("someone-else")).toEqual([]);
+      expect(await last("me")).toHaveLength(1);
+      expect(await last("me")).toEqual([]); // already ended
+      expect((await store.turns.get(turnId))?.status).toBe("COMPLETED");
+      expect((await store.log.readAfter(session.id, 0)).filter((e) => e.type === "turn.completed")).toHaveLength(1);
+    });
+
     it("has the demo model", async () => {
       expect((await store.models.list()).map((m) => [m.name, m.provider])).toContainEqual(["demo", "demo"]);
     });
