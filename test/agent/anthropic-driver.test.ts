@@ -2,55 +2,17 @@
 // API streaming wire format (`event: message_start`, content_block_start /
 // _delta / _stop for thinking, text and tool_use blocks, message_delta with
 // usage, message_stop). Nothing of the SDK is mocked: the requests are real.
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { ServerResponse } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
+import { closeFakeServers, fakeServer, stepError, until, type Captured, type FakeServer } from "../support/fake-provider.js";
 import type { StoredMessage } from "../../src/domain/content.js";
-import { DriverError, type StepRequest } from "../../src/agent/drivers/driver.js";
+import type { StepRequest } from "../../src/agent/drivers/driver.js";
 import { createAnthropicDriver, THINKING_BUDGET } from "../../src/agent/drivers/anthropic.js";
 
+afterEach(closeFakeServers);
+
 // ---------------------------------------------------------------------------
-// The fake provider
-
-interface Captured {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: any; // the wire JSON under test
-}
-type Handler = (req: IncomingMessage, res: ServerResponse, body: any) => void | Promise<void>;
-
-interface FakeServer {
-  baseURL: string;
-  requests: Captured[];
-  /** Resolves when the client closes the connection of the n-th request (0-based). */
-  closed(n: number): Promise<void>;
-}
-
-const servers: Server[] = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
-
-async function fakeServer(handler: Handler): Promise<FakeServer> {
-  const requests: Captured[] = [];
-  const closes: Promise<void>[] = [];
-  const server = createServer(async (req, res) => {
-    closes.push(new Promise((resolve) => res.on("close", () => resolve())));
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString("utf8");
-    requests.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers, body: text ? JSON.parse(text) : null });
-    await handler(req, res, requests.at(-1)!.body);
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return { baseURL: `http://127.0.0.1:${port}/v1`, requests, closed: (n) => closes[n]! };
-}
+// The Messages API wire format
 
 /** Writes one server-sent event the way the Messages API does: `event: <type>` then `data: <json>`. */
 function send(res: ServerResponse, data: { type: string } & Record<string, unknown>) {
@@ -168,22 +130,6 @@ function request(overrides: Partial<StepRequest> = {}): StepRequest {
 }
 
 const driverFor = (server: FakeServer) => createAnthropicDriver({ baseURL: server.baseURL, apiKey: "sk-ant-test-456", maxRetries: 0 });
-
-async function until(predicate: () => boolean) {
-  for (let i = 0; i < 500 && !predicate(); i++) await new Promise((r) => setTimeout(r, 5));
-  if (!predicate()) throw new Error("timed out waiting");
-}
-
-async function stepError(promise: Promise<unknown>): Promise<DriverError> {
-  const error = await promise.then(
-    () => {
-      throw new Error("expected the step to fail");
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DriverError);
-  return error as DriverError;
-}
 
 /** A full answer: a signed thinking block, streamed text, then a tool_use block with split JSON. */
 async function thinkingTextAndTool(res: ServerResponse, deltas: string[]) {
@@ -380,8 +326,7 @@ describe("anthropic driver (Messages API wire format)", () => {
 
   it("turns a refused connection into a DriverError", async () => {
     const server = await fakeServer(() => {});
-    const closing = servers.pop()!;
-    await new Promise((resolve) => closing.close(resolve));
+    await closeFakeServers();
     const failure = await stepError(createAnthropicDriver({ baseURL: server.baseURL, apiKey: "k", maxRetries: 0 }).step(request(), () => {}));
     expect(failure.message).toBe("The model provider could not be reached.");
     expect(failure.detail).toMatch(/ECONNREFUSED/);

@@ -4,8 +4,9 @@
 // the SDK is mocked: the driver's HTTP requests are real.
 import { afterEach, describe, expect, it } from "vitest";
 import { chunk, closeFakeServers, fakeServer, finish, jsonError, startStream, type Captured, type FakeServer } from "../support/fake-openai.js";
+import { stepError, until } from "../support/fake-provider.js";
 import type { StoredMessage } from "../../src/domain/content.js";
-import { DriverError, type StepRequest } from "../../src/agent/drivers/driver.js";
+import type { StepRequest } from "../../src/agent/drivers/driver.js";
 import { createOpenAIDriver } from "../../src/agent/drivers/openai.js";
 
 afterEach(closeFakeServers);
@@ -79,22 +80,6 @@ const driverFor = (server: FakeServer, maxRetries = 0) =>
   createOpenAIDriver({ baseURL: server.baseURL, apiKey: "sk-test-parley-123", maxRetries });
 
 /** Waits until `predicate` holds (the deltas are pushed from the stream loop). */
-async function until(predicate: () => boolean) {
-  for (let i = 0; i < 500 && !predicate(); i++) await new Promise((r) => setTimeout(r, 5));
-  if (!predicate()) throw new Error("timed out waiting");
-}
-
-async function stepError(promise: Promise<unknown>): Promise<DriverError> {
-  const error = await promise.then(
-    () => {
-      throw new Error("expected the step to fail");
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DriverError);
-  return error as DriverError;
-}
-
 // ---------------------------------------------------------------------------
 
 describe("openai driver (Chat Completions wire format)", () => {

@@ -1,50 +1,9 @@
 // A local server that speaks OpenAI's Chat Completions streaming wire format
 // (SSE `data: {chat.completion.chunk}` lines, `data: [DONE]`), for driver and
 // turn tests. Nothing of the SDK is mocked: requests are real HTTP.
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { ServerResponse } from "node:http";
 
-export interface Captured {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: any; // the wire JSON under test
-}
-export type Handler = (req: IncomingMessage, res: ServerResponse, body: any) => void | Promise<void>;
-
-export interface FakeServer {
-  baseURL: string;
-  requests: Captured[];
-  /** Resolves when the client closes the connection of the n-th request (0-based). */
-  closed(n: number): Promise<void>;
-}
-
-const servers: Server[] = [];
-/** Call from afterEach/afterAll. */
-export async function closeFakeServers(): Promise<void> {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-}
-
-export async function fakeServer(handler: Handler): Promise<FakeServer> {
-  const requests: Captured[] = [];
-  const closes: Promise<void>[] = [];
-  const server = createServer(async (req, res) => {
-    closes.push(new Promise((resolve) => res.on("close", () => resolve())));
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString("utf8");
-    const body = text ? JSON.parse(text) : null;
-    requests.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers, body });
-    await handler(req, res, body);
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return { baseURL: `http://127.0.0.1:${port}/v1`, requests, closed: (n) => closes[n]! };
-}
+export { closeFakeServers, fakeServer, type Captured, type FakeServer } from "./fake-provider.js";
 
 /** Starts an SSE response the way OpenAI does. */
 export function startStream(res: ServerResponse) {

@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { textOf, type StoredMessage } from "../../domain/content.js";
 import { findExpression } from "../tools/calculator.js";
-import type { AgentDriver, StepRequest, StepResult } from "./driver.js";
+import type { AgentDriver, StepResult } from "./driver.js";
 
 const WORDS_PER_DELTA = 3;
 const ASKS_TIME = /\b(what(?:'s| is)? the time|what time|current time|time is it|the time now|clock)\b/i;
