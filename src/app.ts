@@ -64,21 +64,19 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
   cleanup.push(() => bus.close());
   store.log.onAppend((sessionId, events) => bus.publish(sessionId, events));
 
-  // Metrics read the runner and services lazily: they are built below.
-  let runner: TurnRunner | undefined;
-  let services: Services | undefined;
+  // The gauges read the runner and services, built below, only when scraped.
   const metrics = createMetrics({
     queuedTurns: () => store.turns.countQueued(),
-    runningTurns: () => runner?.runningCount() ?? 0,
-    subscriptions: () => services?.events.activeStreams() ?? 0,
+    runningTurns: () => runner.runningCount(),
+    subscriptions: () => services.events.activeStreams(),
   });
   store.log.observeAppend = (seconds) => metrics.eventAppend.observe(seconds);
-  runner = await createAgent(config, store, logger, {
+  const runner = await createAgent(config, store, logger, {
     soleInstance: db.kind === "pglite",
     observer: { turnEnded: (outcome, seconds) => metrics.turnDuration.observe({ outcome }, seconds) },
   });
   // With keys, open streams re-check theirs, so a revoked key ends them on every transport.
-  services = createServices({ store, bus, scheduler: runner, keyRecheckMs: config.AUTH === "api_key" ? config.AUTH_RECHECK_MS : null });
+  const services = createServices({ store, bus, scheduler: runner, keyRecheckMs: config.AUTH === "api_key" ? config.AUTH_RECHECK_MS : null });
 
   const auth = createAuth(config, store.apiKeys);
   // IMAGE_URL_SECRET when set (so an operator can rotate it), else one secret shared through the database.
@@ -101,7 +99,6 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
     restRoute({ services, config, logger, actorFor: auth.actorFor, imageLinks }),
     imageContentRoute({ images: services.images, actorFor: auth.actorFor, logger, cacheSeconds: config.IMAGE_URL_TTL_S, imageLinks }),
   );
-  const agent = runner;
 
   return {
     config,
@@ -110,7 +107,7 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
     store,
     bus,
     services,
-    runner: agent,
+    runner,
     server,
     listen: () =>
       new Promise((resolve, reject) => {
@@ -119,7 +116,7 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
           const { port } = server.address() as AddressInfo;
           const host = config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST;
           // Turns left over from a previous run start once we serve.
-          void agent.start().catch((err) => logger.error({ err }, "turn recovery failed"));
+          void runner.start().catch((err) => logger.error({ err }, "turn recovery failed"));
           resolve({ url: `http://${host}:${port}`, port });
         });
       }),
@@ -130,7 +127,7 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
     async close() {
       shuttingDown = true;
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      await agent.stop(config.SHUTDOWN_TIMEOUT_MS);
+      await runner.stop(config.SHUTDOWN_TIMEOUT_MS);
       await graphql.close();
       server.closeAllConnections(); // SSE streams and idle keep-alive sockets
       await stopped;

@@ -2,7 +2,7 @@
 // then model steps (started / deltas / completed) and their tool calls, until
 // the model answers without tools or the iteration limit; then the turn's end
 // event and session.idled, appended atomically with the Turn row's new status.
-import type { StoredMessage, ToolResultContent, Disclosure } from "../domain/content.js";
+import { isJsonObject, type StoredMessage, type ToolResultContent, type Disclosure } from "../domain/content.js";
 import { addUsage, events, zeroUsage, type NewEvent, type TurnErrorCode, type Usage } from "../domain/events.js";
 import { discloseError, effectiveDisclosure } from "../domain/disclosure.js";
 import { messageFromEvent } from "../domain/messages.js";
@@ -82,7 +82,7 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
   if (!model || !driver) return fail("model_unavailable", model ? `provider ${model.provider} is not configured` : "model not found");
 
   const history = await loadHistory(store, sessionId, input, deps.historyLimit || HISTORY_LIMIT_DEFAULT);
-  const hints = { ...(asObject(session.hints) ?? {}), ...(controls.hints ?? {}) };
+  const hints = { ...(isJsonObject(session.hints) ? session.hints : {}), ...(controls.hints ?? {}) };
   let writer: DeltaWriter | null = null;
   let stepMessageId: string | null = null;
 
@@ -213,4 +213,3 @@ async function loadImage(store: Store, ownerId: string, imageId: string) {
 }
 
 const lower = (d: Model["maxErrorDisclosure"]) => d.toLowerCase() as Disclosure;
-const asObject = (v: unknown) => (v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, never>) : null);

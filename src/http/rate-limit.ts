@@ -1,10 +1,10 @@
 // Requests per minute per caller (RATE_LIMIT_PER_MIN), in fixed one-minute
 // windows. In memory for one process; in Redis (INCR + EXPIRE on a key per
 // window) when PUBSUB=redis, so every instance draws on one budget.
-import { createHash } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Redis } from "ioredis";
 import { bearerToken } from "./auth.js";
+import { hashSecret } from "../store/api-keys.js";
 
 export interface RateDecision {
   allowed: boolean;
@@ -75,6 +75,6 @@ export class RedisRateLimiter implements RateLimiter {
  */
 export function rateKey(req: Pick<IncomingMessage, "headers" | "socket">, perKey: boolean): string {
   const key = perKey ? bearerToken(req.headers.authorization) : undefined;
-  if (key) return `key:${createHash("sha256").update(key).digest("hex").slice(0, 32)}`;
+  if (key) return `key:${hashSecret(key).slice(0, 32)}`;
   return `ip:${req.socket.remoteAddress ?? "unknown"}`;
 }

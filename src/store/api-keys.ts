@@ -17,6 +17,8 @@ export interface ApiKeyInfo {
   revokedAt: Date | null;
 }
 
+const INFO = { id: true, name: true, createdAt: true, revokedAt: true } as const;
+
 export class ApiKeyStore {
   constructor(private readonly prisma: Prisma) {}
 
@@ -27,13 +29,13 @@ export class ApiKeyStore {
   }
 
   list(): Promise<ApiKeyInfo[]> {
-    return this.prisma.apiKey.findMany({ orderBy: { id: "asc" }, select: { id: true, name: true, createdAt: true, revokedAt: true } });
+    return this.prisma.apiKey.findMany({ orderBy: { id: "asc" }, select: INFO });
   }
 
   /** Returns the key, or null when unknown; revoking twice keeps the first time. */
   async revoke(id: string): Promise<ApiKeyInfo | null> {
     await this.prisma.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
-    return this.prisma.apiKey.findUnique({ where: { id }, select: { id: true, name: true, createdAt: true, revokedAt: true } });
+    return this.prisma.apiKey.findUnique({ where: { id }, select: INFO });
   }
 
   /** True while the key exists and is not revoked. */

@@ -7,7 +7,7 @@ import { EventLog, toStoredEvent } from "./event-log.js";
 import { ImageStore } from "./images.js";
 import { MessageStore } from "./messages.js";
 import { ModelStore } from "./models.js";
-import { messageRow } from "./rows.js";
+import { rowOf } from "./rows.js";
 import { SessionStore } from "./sessions.js";
 import { TurnStore } from "./turns.js";
 
@@ -46,26 +46,10 @@ export async function rebuildMessages(prisma: Prisma, sessionId: string): Promis
     const event = toStoredEvent(row);
     const message = messageFromEvent({ ...event, turnId: event.context.turnId });
     if (!message) return [];
-    const m = messageRow(message);
-    return [
-      {
-        id: m.id,
-        sessionId,
-        eventId: event.id,
-        sequence: event.sequence,
-        role: m.role,
-        content: m.content as object,
-        controls: (m.controls as object | null) ?? undefined,
-        externalActor: (m.external_actor as object | null) ?? undefined,
-        metadata: (m.metadata as object | null) ?? undefined,
-        tags: m.tags,
-        phase: m.phase,
-        thinking: m.thinking,
-        thinkingSignature: m.thinking_signature,
-        turnId: m.turn_id,
-        createdAt: new Date(m.created_at),
-      },
-    ];
+    const m = rowOf(message, event);
+    // Prisma's createMany takes "absent" for SQL NULL in Json columns.
+    const json = (value: unknown) => (value === null ? undefined : (value as object));
+    return [{ ...m, sessionId, content: json(m.content)!, controls: json(m.controls), externalActor: json(m.externalActor), metadata: json(m.metadata) }];
   });
   await prisma.$transaction(async (tx) => {
     await tx.message.deleteMany({ where: { sessionId } });

@@ -79,12 +79,9 @@ export class TurnStore {
     return this.prisma.turn.findUnique({ where: { id: turnId } });
   }
 
-  running(sessionId: string): Promise<Turn | null> {
-    return this.prisma.turn.findFirst({ where: { sessionId, status: "RUNNING" } });
-  }
-
-  countQueued(sessionId?: string): Promise<number> {
-    return this.prisma.turn.count({ where: { status: "QUEUED", ...(sessionId ? { sessionId } : {}) } });
+  /** Turns waiting for their session, across all instances (the turns_queued gauge). */
+  countQueued(): Promise<number> {
+    return this.prisma.turn.count({ where: { status: "QUEUED" } });
   }
 }
 

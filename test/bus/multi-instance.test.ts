@@ -316,7 +316,7 @@ for (const kind of ["redis", "postgres"] as const) {
         await killSubscriberConnection(a.bus);
         // Whether these events come while A is away or after, A must end up with the last one.
         await b.services.messages.create(actor, { sessionId: session.id, message: hello("again") });
-        await waitFor(async () => (await a.store.turns.countQueued(session.id)) === 0 && !(await a.store.turns.running(session.id)), "the turn to end");
+        await waitFor(async () => (await a.store.prisma.turn.count({ where: { sessionId: session.id, status: { in: ["QUEUED", "RUNNING"] } } })) === 0, "the turn to end");
         const last = (await a.store.log.readAfter(session.id, 0)).at(-1)!;
         await waitFor(() => got.some((e) => e.sequence === last.sequence), "A's bus to deliver the last event after reconnecting");
         // And live delivery works again.
