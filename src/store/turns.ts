@@ -16,7 +16,9 @@ export class TurnStore {
 
   /**
    * Takes the session's oldest queued turn if none is running, in one
-   * statement. The partial unique index of migration 0005 allows one RUNNING
+   * statement. "Oldest" is the log order of the input messages (arrival order):
+   * creation times can disagree with it when two messages race for the
+   * session's row lock. The partial unique index of migration 0005 allows one RUNNING
    * turn per session, so two instances racing here never both win: the loser
    * matches nothing or hits the index, and gets null. Lease times use the
    * database clock, so instances with skewed clocks agree.
@@ -26,7 +28,8 @@ export class TurnStore {
       const rows = await this.prisma.$queryRawUnsafe<Turn[]>(
         `UPDATE "Turn" SET "status" = 'RUNNING', "leaseOwner" = $2, "leaseUntil" = now() + ($3::int * interval '1 millisecond'),
                 "startedAt" = now(), "cancelRequested" = false
-          WHERE "id" = (SELECT "id" FROM "Turn" WHERE "sessionId" = $1 AND "status" = 'QUEUED' ORDER BY "createdAt", "id" LIMIT 1)
+          WHERE "id" = (SELECT t."id" FROM "Turn" t JOIN "Message" m ON m."id" = t."inputMessageId"
+                         WHERE t."sessionId" = $1 AND t."status" = 'QUEUED' ORDER BY m."sequence" LIMIT 1)
             AND "status" = 'QUEUED'
             AND NOT EXISTS (SELECT 1 FROM "Turn" WHERE "sessionId" = $1 AND "status" = 'RUNNING')
           RETURNING *`,

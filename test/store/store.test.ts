@@ -136,6 +136,20 @@ for (const backend of await backends()) {
       expect((await db.prisma.session.findUniqueOrThrow({ where: { id: session.id } })).lastSequence).toBe(2);
     });
 
+    it("claims queued turns in the log order of their messages, even when creation times disagree", async () => {
+      const session = await store.sessions.create("owner-a", {});
+      const queued: string[] = [];
+      for (const text of ["first", "second"]) {
+        const message = userMessage(session.id, text);
+        const id = newId("turn");
+        await store.log.append(session.id, [events.inputMessage(message)], { queueTurn: { id, inputMessageId: message.id, idempotencyKey: null, requestHash: null } });
+        queued.push(id);
+      }
+      // Two racing requests can commit in the other order of their start times.
+      await db.prisma.turn.update({ where: { id: queued[0]! }, data: { createdAt: new Date(Date.now() + 60_000) } });
+      expect((await store.turns.claimNext(session.id, "me", 60_000))?.id).toBe(queued[0]);
+    });
+
     it("ends a turn with its last events only for the lease holder, and only once", async () => {
       const session = await store.sessions.create("owner-a", {});
       const message = userMessage(session.id, "go");
