@@ -6,6 +6,7 @@
 // VALIDATION_FAILED, never a crash.
 import { validation } from "../errors.js";
 import { parseId } from "../ids.js";
+import { checkJsonBounds } from "./json-bounds.js";
 import {
   IMAGE_MEDIA_TYPES,
   isJsonObject,
@@ -153,6 +154,7 @@ export function validateLocale(value: unknown, field: string): string {
 
 export function validateJsonObject(value: unknown, field: string): JsonObject {
   if (!isJsonObject(value)) throw validation(field, `${field} must be a JSON object`);
+  checkJsonBounds(value, field);
   return value;
 }
 

@@ -15,6 +15,7 @@ import {
   type ToolSet,
 } from "ai";
 import { isJsonObject, type JsonObject } from "../../domain/content.js";
+import { jsonBoundsViolation } from "../../domain/json-bounds.js";
 import { DriverError, type StepRequest, type StepResult, type ToolSpec } from "./driver.js";
 import { buildSystemPrompt, toModelMessages } from "./history.js";
 
@@ -70,10 +71,14 @@ export async function runSdkStep(
           if (typeof signature === "string") result.thinkingSignature = signature;
           break;
         }
-        case "tool-call":
+        case "tool-call": {
+          // Arguments are stored in the log like client input, under the same bounds.
+          const violation = jsonBoundsViolation(part.input);
+          if (violation) throw new DriverError("The model sent tool arguments Parley cannot store.", `arguments of ${part.toolName} ${violation}`);
           // An unparsable arguments string arrives as `invalid` with the raw text; the tool then sees {}.
           result.toolCalls.push({ id: part.toolCallId, name: part.toolName, arguments: isJsonObject(part.input) ? part.input : {} });
           break;
+        }
         case "finish-step":
           result.usage = { input_tokens: part.usage.inputTokens ?? 0, output_tokens: part.usage.outputTokens ?? 0 };
           break;
