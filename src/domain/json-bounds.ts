@@ -38,6 +38,12 @@ export function jsonBoundsViolation(value: unknown, maxDepth = MAX_JSON_DEPTH, m
   return null;
 }
 
+/** Throws VALIDATION_FAILED naming `field` when a string cannot be stored (PostgreSQL text refuses NUL too). */
+export function checkStorableString(value: string, field: string): string {
+  if (UNSTORABLE.test(value)) throw validation(field, `${field} contains a NUL character or an unpaired surrogate`);
+  return value;
+}
+
 /** Throws VALIDATION_FAILED naming `field` when `value` is out of bounds. */
 export function checkJsonBounds(value: unknown, field: string): void {
   const violation = jsonBoundsViolation(value);

@@ -6,7 +6,7 @@
 // VALIDATION_FAILED, never a crash.
 import { validation } from "../errors.js";
 import { parseId } from "../ids.js";
-import { checkJsonBounds } from "./json-bounds.js";
+import { checkJsonBounds, checkStorableString } from "./json-bounds.js";
 import {
   IMAGE_MEDIA_TYPES,
   isJsonObject,
@@ -118,7 +118,7 @@ export function validateSessionInput(input: SessionInput, mode: "create" | "upda
     if (title === null) out.title = null;
     else if (typeof title !== "string") throw validation("title", "title must be a string");
     else if (charLength(title) > MAX_TITLE_LENGTH) throw validation("title", `title must be at most ${MAX_TITLE_LENGTH} characters`);
-    else out.title = title;
+    else out.title = checkStorableString(title, "title");
   }
   if (given("locale")) out.locale = input.locale === null ? null : validateLocale(input.locale, "locale");
   if (given("modelId")) out.modelId = input.modelId === null ? null : parseId("model", input.modelId, "modelId");
@@ -136,7 +136,7 @@ export function validateTags(value: unknown, field: string): string[] {
     if (charLength(tag) > MAX_TAG_LENGTH) {
       throw validation(`${field}[${i}]`, `A tag must be at most ${MAX_TAG_LENGTH} characters`);
     }
-    return tag;
+    return checkStorableString(tag, `${field}[${i}]`);
   });
 }
 
@@ -174,7 +174,7 @@ function validatePart(part: unknown, field: string): InputPart {
       if (typeof part.text !== "string") throw validation(`${field}.text`, "text must be a string");
       // Whitespace is the user's business; only a part with no text at all is rejected.
       if (part.text === "") throw validation(`${field}.text`, "text must not be empty");
-      return { type: "text", text: part.text };
+      return { type: "text", text: checkStorableString(part.text, `${field}.text`) };
     case "image":
       return validateImage(part, field);
     case "image_file": {
@@ -262,7 +262,7 @@ function validateExternalActor(value: unknown, field: string): StoredExternalAct
   if (typeof a.actorId !== "string" || a.actorId === "") {
     throw validation(`${field}.actorId`, "actorId is required and must be a non-empty string");
   }
-  const out: StoredExternalActor = { actor_id: a.actorId };
+  const out: StoredExternalActor = { actor_id: checkStorableString(a.actorId, `${field}.actorId`) };
   if (!isAbsent(a.actorName)) out.actor_name = optionalString(a.actorName, `${field}.actorName`);
   if (!isAbsent(a.metadata)) out.metadata = validateJsonObject(a.metadata, `${field}.metadata`);
   if (!isAbsent(a.source)) out.source = optionalString(a.source, `${field}.source`);
@@ -271,7 +271,7 @@ function validateExternalActor(value: unknown, field: string): StoredExternalAct
 
 function optionalString(value: unknown, field: string): string {
   if (typeof value !== "string") throw validation(field, `${field} must be a string`);
-  return value;
+  return checkStorableString(value, field);
 }
 
 /** A short rendering of a bad value for error messages. */
