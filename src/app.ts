@@ -17,7 +17,9 @@ import type { Route } from "./http/server.js";
 import { createAuth } from "./http/auth.js";
 import { createImageLinks } from "./http/image-url.js";
 import { ImageSigner } from "./http/image-signing.js";
-import { limitsRoute } from "./http/limits.js";
+import { limitsRoute, sendError } from "./http/limits.js";
+import { hostPolicy } from "./http/host-guard.js";
+import { AppError } from "./errors.js";
 import { createMetrics, metricsRoute } from "./http/metrics.js";
 import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from "./http/rate-limit.js";
 import { serverSecret } from "./store/api-keys.js";
@@ -87,8 +89,14 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
   cleanup.push(async () => limiter?.close());
 
   let shuttingDown = false;
+  const hostAllowed = hostPolicy(config);
   const routes: Route[] = [
     healthRoutes({ ping: db.ping, isShuttingDown: () => shuttingDown }),
+    (req, res, path) => {
+      if (hostAllowed(req)) return false;
+      sendError(res, path, new AppError("FORBIDDEN", `Host ${JSON.stringify(req.headers.host)} is not served here: add it to ALLOWED_HOSTS`));
+      return true;
+    },
     metricsRoute(metrics),
     limitsRoute({ maxBodyBytes: config.MAX_BODY_BYTES, limiter, perKey: config.AUTH === "api_key", logger }),
   ];

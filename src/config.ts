@@ -46,6 +46,8 @@ const schema = z.object({
   IMAGE_URL_SECRET: z.string().min(16).optional(),
   /** Browser origins allowed to call: "loopback" (default), "*", or a comma-separated list (see src/http/origin.ts). */
   ALLOWED_ORIGINS: z.string().min(1).default("loopback"),
+  /** With AUTH=none, the Host names requests may carry (DNS-rebinding guard): loopback names by default, "*", or a comma-separated list. */
+  ALLOWED_HOSTS: z.string().min(1).optional(),
   /** Base URL used to build absolute image URLs; derived from the request when unset. */
   PUBLIC_URL: z.string().url().optional(),
 });

@@ -27,6 +27,7 @@ import { AppError } from "../errors.js";
 import { readBody } from "./body.js";
 import { sendError } from "./limits.js";
 import { originPolicy, refusedOrigin } from "./origin.js";
+import { hostPolicy } from "./host-guard.js";
 import type { Route } from "./server.js";
 
 export const GRAPHQL_PATH = "/graphql";
@@ -58,6 +59,7 @@ interface EnvelopedRoot {
 export function mountGraphQL(deps: GraphQLDeps, server: Server): { route: Route; close(): Promise<void> } {
   const { config, logger, services } = deps;
   const allowedOrigin = originPolicy(config);
+  const hostAllowed = hostPolicy(config);
 
   const yoga = createYoga<ServerContext, GraphQLContext>({
     schema,
@@ -132,7 +134,7 @@ export function mountGraphQL(deps: GraphQLDeps, server: Server): { route: Route;
     }
     // Cross-site WebSocket hijacking: WebSockets ignore CORS, so a socket opened
     // by a page ALLOWED_ORIGINS does not let in is refused here.
-    if (refusedOrigin(req, allowedOrigin)) {
+    if (refusedOrigin(req, allowedOrigin) || !hostAllowed(req)) {
       socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n");
       return;
     }
