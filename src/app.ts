@@ -78,7 +78,13 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
     observer: { turnEnded: (outcome, seconds) => metrics.turnDuration.observe({ outcome }, seconds) },
   });
   // With keys, open streams re-check theirs, so a revoked key ends them on every transport.
-  const services = createServices({ store, bus, scheduler: runner, keyRecheckMs: config.AUTH === "api_key" ? config.AUTH_RECHECK_MS : null });
+  const services = createServices({
+    store,
+    bus,
+    scheduler: runner,
+    keyRecheckMs: config.AUTH === "api_key" ? config.AUTH_RECHECK_MS : null,
+    maxIterations: config.MAX_ITERATIONS,
+  });
 
   const auth = createAuth(config, store.apiKeys);
   // IMAGE_URL_SECRET when set (so an operator can rotate it), else one secret shared through the database.

@@ -23,6 +23,7 @@ const schema = z.object({
   ANTHROPIC_BASE_URL: z.string().url().optional(),
   ANTHROPIC_API_KEY: z.string().optional(),
   ANTHROPIC_MODEL: z.string().default("claude-sonnet-4-5"),
+  /** Model steps per turn for the default agent; also the default of Agent.maxIterations (capped at 50 there). */
   MAX_ITERATIONS: int(1, 1000).default(10),
   TURN_CONCURRENCY: int(1, 10_000).default(16),
   /** How long a turn's lease lasts without renewal; a dead instance's turns are recovered after it. */

@@ -3,7 +3,7 @@
 import { v7 as uuidv7 } from "uuid";
 import { AppError } from "./errors.js";
 
-export const ID_PREFIXES = ["session", "message", "event", "turn", "img", "model", "key"] as const;
+export const ID_PREFIXES = ["session", "message", "event", "turn", "img", "model", "key", "agent"] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 
 const HEX32 = /^[0-9a-f]{32}$/;

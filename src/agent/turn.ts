@@ -2,18 +2,20 @@
 // then model steps (started / deltas / completed) and their tool calls, until
 // the model answers without tools or the iteration limit; then the turn's end
 // event and session.idled, appended atomically with the Turn row's new status.
+import { allowedByPatterns, defaultAgent, type AgentSnapshot } from "../domain/agents.js";
 import { isJsonObject, type StoredMessage, type ToolResultContent, type Disclosure } from "../domain/content.js";
 import { addUsage, events, zeroUsage, type NewEvent, type TurnErrorCode, type Usage } from "../domain/events.js";
 import { discloseError, effectiveDisclosure } from "../domain/disclosure.js";
 import { messageFromEvent } from "../domain/messages.js";
 import { newId } from "../ids.js";
 import type { Logger } from "../log.js";
+import { agentSnapshot } from "../store/agents.js";
 import type { Store } from "../store/index.js";
 import type { Turn } from "../store/turns.js";
 import type { Model } from "../store/models.js";
 import { storedMessage } from "../store/rows.js";
 import { DeltaWriter } from "./delta-writer.js";
-import { DriverError, type AgentDriver } from "./drivers/driver.js";
+import { DriverError, type AgentDriver, type ToolSpec } from "./drivers/driver.js";
 import { ToolError, type ToolRegistry } from "./tools/registry.js";
 
 /** Why a running turn was aborted: the client cancelled, or the process stops/lost the lease (write nothing). */
@@ -29,6 +31,7 @@ export interface TurnDeps {
   /** The driver for a model's provider, or undefined when that provider is not configured. */
   driverFor(provider: string): AgentDriver | undefined;
   defaultModelId: string;
+  /** MAX_ITERATIONS: the default agent's limit of model steps. */
   maxIterations: number;
   /** How many earlier messages a model step sees. */
   historyLimit: number;
@@ -74,9 +77,12 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
     return (await end(events.turnFailed(ctx, { errorCode: code, error, disclosure }), "FAILED")) ? "failed" : "abandoned";
   };
 
-  await append([events.turnStarted(turn.id, input.id), events.sessionActivated(turn.id, input.id)]);
+  // The agent is resolved once: an update or delete during the turn does not change it.
+  const agent = await resolveAgent(deps, session);
+  const tools = deps.tools.specs().filter((spec) => allowedByPatterns(agent.tools, spec.name));
+  await append([events.turnStarted(turn.id, input.id, agent.id), events.sessionActivated(turn.id, input.id)]);
 
-  const model = await store.models.get(controls.model_id ?? session.modelId ?? deps.defaultModelId);
+  const model = await store.models.get(controls.model_id ?? agent.modelId ?? session.modelId ?? deps.defaultModelId);
   if (model) disclosure = effectiveDisclosure(controls.error_disclosure, lower(model.maxErrorDisclosure));
   const driver = model && deps.driverFor(model.provider);
   if (!model || !driver) return fail("model_unavailable", model ? `provider ${model.provider} is not configured` : "model not found");
@@ -88,7 +94,7 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
 
   try {
     for (;;) {
-      if (iterations >= deps.maxIterations) return fail("max_iterations", `stopped after ${iterations} model steps`);
+      if (iterations >= agent.maxIterations) return fail("max_iterations", `stopped after ${iterations} model steps`);
       iterations += 1;
       stepMessageId = newId("message");
       await append([events.outputMessageStarted(ctx, stepMessageId, model.name, iterations)]);
@@ -99,7 +105,9 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
           {
             model: model.name,
             history,
-            tools: deps.tools.specs(),
+            tools,
+            ...(agent.instructions ? { instructions: agent.instructions } : {}),
+            ...(agent.name ? { agentName: agent.name } : {}),
             reasoningEffort: controls.reasoning?.effort as "low" | "medium" | "high" | undefined,
             maxTokens: controls.max_tokens,
             locale: controls.locale ?? session.locale ?? undefined,
@@ -127,7 +135,7 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
       for (const call of result.toolCalls) {
         signal.throwIfAborted();
         await append([events.toolStarted(ctx, call)]);
-        const outcome = await executeTool(deps, call, signal);
+        const outcome = await executeTool(deps, tools, call, signal);
         const [completed] = await append([
           events.toolCompleted(ctx, { messageId: newId("message"), toolCallId: call.id, toolName: call.name, ...outcome }),
         ]);
@@ -176,12 +184,20 @@ function agentMessage(
   };
 }
 
+/** The session's agent, or the default agent when it names none (or its agent was deleted). */
+async function resolveAgent(deps: TurnDeps, session: { ownerId: string; agentId: string | null }): Promise<AgentSnapshot> {
+  const stored = session.agentId ? await deps.store.agents.get(session.ownerId, session.agentId) : null;
+  return stored ? agentSnapshot(stored) : defaultAgent(deps.maxIterations);
+}
+
 async function executeTool(
   deps: TurnDeps,
+  offered: readonly ToolSpec[],
   call: { id: string; name: string; arguments: Record<string, unknown> },
   signal: AbortSignal,
 ): Promise<{ status: "success" | "error"; result: ToolResultContent[]; error: string | null }> {
-  const tool = deps.tools.get(call.name);
+  // A tool the agent does not offer is unknown to this turn, even if the server has it.
+  const tool = offered.some((spec) => spec.name === call.name) ? deps.tools.get(call.name) : undefined;
   const failed = (error: string) => ({ status: "error" as const, result: [{ type: "text" as const, text: error }], error });
   if (!tool) return failed(`unknown tool ${JSON.stringify(call.name)}`);
   try {

@@ -39,8 +39,9 @@ export const events = {
   inputMessage: (message: StoredMessage, turnId: string | null = null) =>
     ev("input.message", { turnId, inputMessageId: message.id }, { message }),
 
-  turnStarted: (turnId: string, inputMessageId: string) =>
-    ev("turn.started", { turnId, inputMessageId }, { turn_id: turnId, input_message_id: inputMessageId }),
+  /** `agent_id` is null for the default agent (SPEC §10). */
+  turnStarted: (turnId: string, inputMessageId: string, agentId: string | null = null) =>
+    ev("turn.started", { turnId, inputMessageId }, { turn_id: turnId, input_message_id: inputMessageId, agent_id: agentId }),
 
   sessionActivated: (turnId: string, inputMessageId: string) =>
     ev("session.activated", { turnId, inputMessageId }, { turn_id: turnId, input_message_id: inputMessageId }),

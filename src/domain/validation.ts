@@ -65,6 +65,8 @@ export interface SessionInput {
   hints?: unknown;
   tags?: unknown;
   metadata?: unknown;
+  /** The session's agent (SPEC §10); null detaches it on update. */
+  agentId?: unknown;
 }
 
 export interface ValidatedSession {
@@ -74,6 +76,7 @@ export interface ValidatedSession {
   hints?: JsonObject | null;
   tags?: string[];
   metadata?: JsonObject | null;
+  agentId?: string | null;
 }
 
 const EFFORTS = ["low", "medium", "high"] as const;
@@ -125,6 +128,7 @@ export function validateSessionInput(input: SessionInput, mode: "create" | "upda
   if (given("hints")) out.hints = input.hints === null ? null : validateJsonObject(input.hints, "hints");
   if (given("tags")) out.tags = input.tags === null ? [] : validateTags(input.tags, "tags");
   if (given("metadata")) out.metadata = input.metadata === null ? null : validateJsonObject(input.metadata, "metadata");
+  if (given("agentId")) out.agentId = input.agentId === null ? null : parseId("agent", input.agentId, "agentId");
   return out;
 }
 

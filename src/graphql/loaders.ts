@@ -4,6 +4,7 @@
 // exactly like an unknown id.
 import DataLoader from "dataloader";
 import type { Actor, Services } from "../service/index.js";
+import type { Agent } from "../store/agents.js";
 import type { StoredEvent } from "../store/event-log.js";
 import type { ImageMeta } from "../store/images.js";
 import type { Model } from "../store/models.js";
@@ -18,6 +19,7 @@ export interface Loaders {
   events: DataLoader<string, StoredEvent | null>;
   images: DataLoader<string, ImageMeta | null>;
   models: DataLoader<string, Model | null>;
+  agents: DataLoader<string, Agent | null>;
   /** Forgets cached rows; a subscription calls it per event, since events can be minutes apart. */
   clearAll(): void;
 }
@@ -56,8 +58,9 @@ export function createLoaders(actor: Actor, services: Services): Loaders {
     }),
     images: new DataLoader(async (ids) => inOrder(ids, await store.images.getMany(owner, ids), (i) => i.id)),
     models: new DataLoader(async (ids) => inOrder(ids, await store.models.getMany(ids), (m) => m.id)),
+    agents: new DataLoader(async (ids) => inOrder(ids, await store.agents.getMany(owner, ids), (a) => a.id)),
     clearAll() {
-      for (const loader of [loaders.sessions, loaders.messages, loaders.messagesByEvent, loaders.events, loaders.images, loaders.models]) {
+      for (const loader of [loaders.sessions, loaders.messages, loaders.messagesByEvent, loaders.events, loaders.images, loaders.models, loaders.agents]) {
         loader.clearAll();
       }
     },

@@ -5,7 +5,7 @@ import { AppError } from "../errors.js";
 import { prefixOf } from "../ids.js";
 import { builder } from "./builder.js";
 
-const NODE_TYPES = { session: "Session", message: "Message", event: "SessionEvent", img: "Image", model: "Model" } as const;
+const NODE_TYPES = { session: "Session", message: "Message", event: "SessionEvent", img: "Image", model: "Model", agent: "Agent" } as const;
 type NodePrefix = keyof typeof NODE_TYPES;
 
 function nodePrefix(id: string): NodePrefix {
@@ -34,6 +34,7 @@ builder.queryField("node", (t) =>
         event: loaders.events,
         img: loaders.images,
         model: loaders.models,
+        agent: loaders.agents,
       } satisfies Record<NodePrefix, unknown>;
       return byPrefix[nodePrefix(id)].load(id);
     },

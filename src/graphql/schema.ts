@@ -10,6 +10,8 @@ import "./session.js";
 import "./message.js";
 import "./message-input.js";
 import "./event.js";
+import "./agent.js";
+import "./tool.js";
 
 export const schema: GraphQLSchema = builder.toSchema();
 

@@ -93,6 +93,7 @@ const sessionFields = (t: PothosSchemaTypes.InputFieldBuilder<SchemaTypes, "Inpu
   hints: t.field({ type: "JSON", description: "A JSON object." }),
   tags: t.stringList(),
   metadata: t.field({ type: "JSON", description: "A JSON object." }),
+  agentId: t.id({ description: "The agent its turns run; null (on update) detaches it, so the default agent runs." }),
 });
 
 const CreateSessionInput = builder.inputType("CreateSessionInput", { fields: sessionFields });

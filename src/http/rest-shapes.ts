@@ -1,6 +1,7 @@
 // The seeds' JSON shapes (snake_case, lowercase enums, RFC 3339 times) for
 // REST answers and SSE event payloads.
 import type { StoredMessage } from "../domain/content.js";
+import { agentClientTools, type Agent } from "../store/agents.js";
 import type { StoredEvent } from "../store/event-log.js";
 import type { ImageMeta } from "../store/images.js";
 import { storedMessage, type MessageRow } from "../store/rows.js";
@@ -16,6 +17,7 @@ export function restSession(s: Session) {
     hints: s.hints ?? null,
     tags: s.tags,
     metadata: s.metadata ?? null,
+    agent_id: s.agentId,
     last_sequence: s.lastSequence,
     created_at: s.createdAt.toISOString(),
     updated_at: s.updatedAt.toISOString(),
@@ -27,6 +29,22 @@ export function restMessage(row: MessageRow): StoredMessage & { sequence: number
   const m = storedMessage(row);
   if (m.external_actor) m.external_actor = { ...m.external_actor, actor_name: m.external_actor.actor_name ?? m.external_actor.actor_id };
   return m;
+}
+
+export function restAgent(a: Agent) {
+  return {
+    id: a.id,
+    name: a.name,
+    description: a.description,
+    instructions: a.instructions,
+    model_id: a.modelId,
+    tools: a.tools,
+    approval_required: a.approvalRequired,
+    client_tools: agentClientTools(a),
+    max_iterations: a.maxIterations,
+    created_at: a.createdAt.toISOString(),
+    updated_at: a.updatedAt.toISOString(),
+  };
 }
 
 export function restImage(image: ImageMeta, url: string) {

@@ -9,7 +9,7 @@ import type { Services } from "../service/index.js";
 import type { MessageRole } from "../generated/prisma/client.js";
 import { readBody, readJson } from "./body.js";
 import { sendJson } from "./health.js";
-import { restImage, restMessage, restSession } from "./rest-shapes.js";
+import { restAgent, restImage, restMessage, restSession } from "./rest-shapes.js";
 import { serveSessionSse } from "./sse.js";
 import type { ImageLinks } from "./image-url.js";
 import { originPolicy, refusedOrigin } from "./origin.js";
@@ -40,7 +40,14 @@ export function restRoute(deps: RestDeps) {
   const sessionInput = (b: Record<string, unknown>) => ({
     ...pick(b, ["title", "locale", "hints", "tags", "metadata"]),
     ...("model_id" in b ? { modelId: b.model_id } : {}),
+    ...("agent_id" in b ? { agentId: b.agent_id } : {}),
   });
+  // snake_case body keys → the camelCase fields the service validates (an absent key stays absent).
+  const agentInput = (b: Record<string, unknown>) => {
+    const keys = { name: "name", description: "description", instructions: "instructions", model_id: "modelId", tools: "tools",
+      approval_required: "approvalRequired", client_tools: "clientTools", max_iterations: "maxIterations" } as const;
+    return Object.fromEntries(Object.entries(keys).filter(([k]) => k in b).map(([k, field]) => [field, b[k]]));
+  };
 
   const routes: [string, RegExp, Handler][] = [
     ["POST", /^\/v1\/sessions$/, async ({ req, res, actor }) => {
@@ -101,6 +108,22 @@ export function restRoute(deps: RestDeps) {
     }],
     ["GET", /^\/v1\/sessions\/(?<id>[^/]+)\/sse$/, async ({ req, res, url, params, actor }) => {
       await serveSessionSse(services, actor, params.id!, req, res, url);
+    }],
+    ["POST", /^\/v1\/agents$/, async ({ req, res, actor }) => {
+      sendJson(res, 201, restAgent(await services.agents.create(actor, agentInput(asObject(await json(req), "body")))));
+    }],
+    ["GET", /^\/v1\/agents$/, async ({ res, url, actor }) => {
+      const page = await services.agents.list(actor, { first: intParam(url, "limit", 20), after: url.searchParams.get("after") });
+      sendJson(res, 200, { data: page.nodes.map(restAgent), total: await page.count() });
+    }],
+    ["GET", /^\/v1\/agents\/(?<id>[^/]+)$/, async ({ res, params, actor }) => {
+      sendJson(res, 200, restAgent(await services.agents.get(actor, params.id, "agent_id")));
+    }],
+    ["PATCH", /^\/v1\/agents\/(?<id>[^/]+)$/, async ({ req, res, params, actor }) => {
+      sendJson(res, 200, restAgent(await services.agents.update(actor, params.id, agentInput(asObject(await json(req), "body")))));
+    }],
+    ["DELETE", /^\/v1\/agents\/(?<id>[^/]+)$/, async ({ res, params, actor }) => {
+      sendJson(res, 200, { id: await services.agents.delete(actor, params.id), deleted: true });
     }],
     ["POST", /^\/v1\/images$/, async ({ req, res, actor }) => {
       const file = await multipartFile(req, config.MAX_BODY_BYTES);

@@ -16,6 +16,7 @@ export class SessionService {
   async create(actor: Actor, input: SessionInput = {}): Promise<Session> {
     const fields = validateSessionInput(input, "create");
     if (fields.modelId) await this.requireModel(fields.modelId, "modelId");
+    if (fields.agentId) await this.requireAgent(actor, fields.agentId);
     return this.store.sessions.create(actor.ownerId, fields);
   }
 
@@ -34,6 +35,7 @@ export class SessionService {
     const sessionId = parseId("session", id, "id");
     const fields = validateSessionInput(input, "update");
     if (fields.modelId) await this.requireModel(fields.modelId, "modelId");
+    if (fields.agentId) await this.requireAgent(actor, fields.agentId);
     const session = await this.store.sessions.update(actor.ownerId, sessionId, fields);
     if (!session) throw notFound("Session", sessionId);
     return session;
@@ -58,6 +60,11 @@ export class SessionService {
     const session = await this.get(actor, id, field);
     const result = await this.scheduler.cancel(session.id);
     return { session: (await this.store.sessions.get(actor.ownerId, session.id)) ?? session, result };
+  }
+
+  /** Another key's agent is NOT_FOUND, exactly like an unknown one. */
+  private async requireAgent(actor: Actor, agentId: string): Promise<void> {
+    if (!(await this.store.agents.get(actor.ownerId, agentId))) throw new AppError("NOT_FOUND", `Agent ${agentId} not found`, "agentId");
   }
 
   private async requireModel(modelId: string, field: string): Promise<void> {

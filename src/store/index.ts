@@ -1,6 +1,7 @@
 // The store: the only code that talks to Prisma. Every function that reads or
 // writes a tenant's data takes its owner id.
 import type { Prisma } from "../db/client.js";
+import { AgentStore } from "./agents.js";
 import { messageFromEvent } from "../domain/messages.js";
 import { ApiKeyStore } from "./api-keys.js";
 import { EventLog, toStoredEvent } from "./event-log.js";
@@ -20,6 +21,7 @@ export interface Store {
   images: ImageStore;
   models: ModelStore;
   apiKeys: ApiKeyStore;
+  agents: AgentStore;
 }
 
 export function createStore(prisma: Prisma): Store {
@@ -33,6 +35,7 @@ export function createStore(prisma: Prisma): Store {
     images: new ImageStore(prisma),
     models: new ModelStore(prisma),
     apiKeys: new ApiKeyStore(prisma),
+    agents: new AgentStore(prisma),
   };
 }
 

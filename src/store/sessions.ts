@@ -48,6 +48,7 @@ export class SessionStore {
           hints: json(fields.hints),
           tags: fields.tags ?? [],
           metadata: json(fields.metadata),
+          agentId: fields.agentId ?? null,
           createdAt: now,
           updatedAt: now,
         },
@@ -82,6 +83,7 @@ export class SessionStore {
           hints: json(fields.hints),
           tags: fields.tags,
           metadata: json(fields.metadata),
+          agentId: fields.agentId,
         },
       });
       if (count === 0) return null;

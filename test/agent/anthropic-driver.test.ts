@@ -178,7 +178,10 @@ describe("anthropic driver (Messages API wire format)", () => {
       endMessage(res, "end_turn", 2);
     });
 
-    await driverFor(server).step(request({ reasoningEffort: "medium", maxTokens: 500, locale: "de-AT", hints: { plan: "pro" } }), () => {});
+    await driverFor(server).step(
+      request({ reasoningEffort: "medium", maxTokens: 500, locale: "de-AT", hints: { plan: "pro" }, instructions: "You are the test agent." }),
+      () => {},
+    );
 
     expect(server.requests).toHaveLength(1);
     const [{ method, path, headers, body }] = server.requests as [Captured];
@@ -203,6 +206,7 @@ describe("anthropic driver (Messages API wire format)", () => {
     ]);
 
     const system = (body.system as { type: string; text: string }[]).map((b) => b.text).join("\n");
+    expect(system).toMatch(/^You are the test agent\.\n/); // the agent's instructions first
     expect(system).toContain("Answer in Austrian German; the user's locale is de-AT.");
     expect(system).toContain('{"plan":"pro"}');
 

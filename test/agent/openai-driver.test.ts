@@ -143,7 +143,7 @@ describe("openai driver (Chat Completions wire format)", () => {
     });
 
     await driverFor(server).step(
-      request({ reasoningEffort: "high", maxTokens: 321, locale: "fr-FR", hints: { tone: "formal", channel: "web" } }),
+      request({ reasoningEffort: "high", maxTokens: 321, locale: "fr-FR", hints: { tone: "formal", channel: "web" }, instructions: "You are the test agent." }),
       () => {},
     );
 
@@ -171,7 +171,8 @@ describe("openai driver (Chat Completions wire format)", () => {
     const messages = body.messages as { role: string; content: unknown; tool_calls?: unknown; tool_call_id?: string }[];
     expect(messages.map((m) => m.role)).toEqual(["system", "user", "assistant", "tool", "user", "assistant", "user"]);
 
-    // The system prompt: the locale and the merged hints.
+    // The system prompt: the agent's instructions first, then the locale and the merged hints.
+    expect(messages[0]!.content).toMatch(/^You are the test agent\.\n/);
     expect(messages[0]!.content).toContain("Answer in French (France); the user's locale is fr-FR.");
     expect(messages[0]!.content).toContain('{"tone":"formal","channel":"web"}');
 

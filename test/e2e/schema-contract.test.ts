@@ -147,6 +147,50 @@ function kindOf(type: GraphQLNamedType): string {
   return "scalar";
 }
 
+// SPEC §10 (agents and tools), verbatim: it extends the types above.
+const AGENTS_CONTRACT = /* GraphQL */ `
+type Agent implements Node {
+  id: ID!                      # agent_…
+  name: String!
+  description: String
+  instructions: String         # the system prompt, sent first in every model step
+  modelId: ID                  # null: the session's model, else the server default
+  model: Model
+  tools: [String!]!            # server tools it may call: exact names or prefixes ending in '*'; default ["*"]
+  approvalRequired: [String!]! # server tools (same patterns) that wait for a person's decision (§11); default []
+  clientTools: [ClientTool!]!  # tools the frontend runs (§11)
+  maxIterations: Int!          # default MAX_ITERATIONS
+  createdAt: DateTime!  updatedAt: DateTime!
+}
+type ClientTool { name: String!  description: String  parameters: JSON! }   # parameters: a JSON Schema object
+type Tool { name: String!  description: String  parameters: JSON!  source: ToolSource!  server: String }
+enum ToolSource { BUILTIN MCP CLIENT }   # CLIENT: reserved for listings of a turn's client tools
+
+extend type Query {
+  agents(first: Int, after: String, last: Int, before: String): AgentConnection!   # newest first
+  agent(id: ID!): Agent
+  tools: [Tool!]!              # the server tools this deployment offers (built-in and MCP), sorted by name
+}
+extend type Mutation {
+  createAgent(input: CreateAgentInput!): Agent!
+  updateAgent(input: UpdateAgentInput!): Agent!   # replaces the fields it is given
+  deleteAgent(id: ID!): ID!                        # sessions that named it fall back to the default agent
+}
+extend type Session { agentId: ID  agent: Agent }
+extend input CreateSessionInput { agentId: ID }
+extend input UpdateSessionInput { agentId: ID }
+type AgentEdge { cursor: String!  node: Agent! }
+type AgentConnection { edges: [AgentEdge!]!  nodes: [Agent!]!  pageInfo: PageInfo!  totalCount: Int! }
+input ClientToolInput { name: String!  description: String  parameters: JSON }   # parameters default {"type":"object"}
+input CreateAgentInput { name: String!  description: String  instructions: String  modelId: ID
+  tools: [String!]  approvalRequired: [String!]  clientTools: [ClientToolInput!]  maxIterations: Int }
+input UpdateAgentInput { id: ID!  name: String  description: String  instructions: String  modelId: ID
+  tools: [String!]  approvalRequired: [String!]  clientTools: [ClientToolInput!]  maxIterations: Int }
+`;
+
+/** Every part of the contract the server implements so far. */
+const FULL_CONTRACT = `${CONTRACT}\n${AGENTS_CONTRACT}`;
+
 describe("GraphQL schema contract (SPEC §5)", () => {
   const backend = pgliteBackend();
   let server: TestServer;
@@ -162,14 +206,14 @@ describe("GraphQL schema contract (SPEC §5)", () => {
   });
 
   it("serves every type, field, argument, enum value, input field and union member of §5", () => {
-    const wanted = requirements(buildSchema(CONTRACT));
+    const wanted = requirements(buildSchema(FULL_CONTRACT));
     const have = new Set(requirements(served));
     expect(wanted.length).toBeGreaterThan(200); // the contract parsed whole
     expect(wanted.filter((line) => !have.has(line))).toEqual([]);
   });
 
   it("has no extra root fields beyond the contract", () => {
-    const contract = buildSchema(CONTRACT);
+    const contract = buildSchema(FULL_CONTRACT);
     for (const root of ["Query", "Mutation", "Subscription"] as const) {
       const names = (schema: GraphQLSchema) => Object.keys((schema.getType(root) as { getFields(): object }).getFields()).sort();
       expect(names(served), root).toEqual(names(contract));

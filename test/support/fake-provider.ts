@@ -48,6 +48,27 @@ export async function fakeServer(handler: Handler): Promise<FakeServer> {
   return { baseURL: `http://127.0.0.1:${port}/v1`, requests, closed: (n) => closes[n]! };
 }
 
+/**
+ * The system prompt a recorded request carried: OpenAI's leading `system`
+ * message, or Anthropic's `system` blocks. null when there was none.
+ */
+export function systemPromptOf(request: Captured): string | null {
+  const { body } = request;
+  if (Array.isArray(body?.messages) && body.messages[0]?.role === "system") {
+    const content = body.messages[0].content;
+    return typeof content === "string" ? content : content.map((p: { text: string }) => p.text).join("\n");
+  }
+  if (typeof body?.system === "string") return body.system;
+  if (Array.isArray(body?.system)) return body.system.map((b: { text: string }) => b.text).join("\n");
+  return null;
+}
+
+/** The tool names a recorded request offered the model (OpenAI `function.name`, Anthropic `name`), in order. */
+export function toolNamesOf(request: Captured): string[] {
+  const tools: { name?: string; function?: { name: string } }[] = request.body?.tools ?? [];
+  return tools.map((t) => t.function?.name ?? t.name ?? "");
+}
+
 /** Polls until `predicate` holds (a few seconds at most). */
 export async function until(predicate: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !predicate(); i++) await new Promise((r) => setTimeout(r, 5));

@@ -124,10 +124,12 @@ describe("events constructors", () => {
   });
 
   it("turn.started and session.activated", () => {
-    for (const e of [events.turnStarted(turnId, inputMessageId), events.sessionActivated(turnId, inputMessageId)]) {
-      expect(e.data).toEqual({ turn_id: turnId, input_message_id: inputMessageId });
-      expect(e.context).toEqual(ctx);
-    }
+    // turn.started names the turn's agent (SPEC §10): null for the default agent.
+    expect(events.turnStarted(turnId, inputMessageId).data).toEqual({ turn_id: turnId, input_message_id: inputMessageId, agent_id: null });
+    const agentId = "agent_0190a1b2c3d47e8f9a0b1c2d3e4f5a6b";
+    expect(events.turnStarted(turnId, inputMessageId, agentId).data).toEqual({ turn_id: turnId, input_message_id: inputMessageId, agent_id: agentId });
+    expect(events.sessionActivated(turnId, inputMessageId).data).toEqual({ turn_id: turnId, input_message_id: inputMessageId });
+    for (const e of [events.turnStarted(turnId, inputMessageId), events.sessionActivated(turnId, inputMessageId)]) expect(e.context).toEqual(ctx);
     expect(events.turnStarted(turnId, inputMessageId).type).toBe("turn.started");
     expect(events.sessionActivated(turnId, inputMessageId).type).toBe("session.activated");
   });

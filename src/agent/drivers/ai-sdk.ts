@@ -37,7 +37,12 @@ export async function runSdkStep(
     loadImage: request.loadImage,
     imagesInToolResults: options.imagesInToolResults,
   });
-  const system = buildSystemPrompt({ locale: request.locale, hints: request.hints, instructions });
+  // The agent's instructions come first, then any stored SYSTEM messages.
+  const system = buildSystemPrompt({
+    locale: request.locale,
+    hints: request.hints,
+    instructions: request.instructions ? [request.instructions, ...instructions] : instructions,
+  });
 
   const result: StepResult = { text: "", toolCalls: [], thinking: null, thinkingSignature: null, usage: { input_tokens: 0, output_tokens: 0 } };
   try {

@@ -1,13 +1,17 @@
 // The demo driver: offline and deterministic, a documented feature (not a
-// mock). Arithmetic in the user's text → a `calculator` call, then the result;
-// a question about the time → `current_time`; anything else → a reply quoting
-// the text. Replies stream a few words per delta, `delayMs` apart.
+// mock). `call NAME {json}` lines → those tool calls, if the turn offers them
+// (SPEC §10); arithmetic in the user's text → a `calculator` call, then the
+// result; a question about the time → `current_time`; anything else → a reply
+// quoting the text. With an agent whose instructions are set, every reply
+// begins `[<agent name>] `. Replies stream a few words per delta, `delayMs` apart.
 import { randomBytes } from "node:crypto";
-import { textOf, type StoredMessage } from "../../domain/content.js";
+import { isJsonObject, textOf, type JsonObject, type StoredMessage } from "../../domain/content.js";
 import { findExpression } from "../tools/calculator.js";
 import type { AgentDriver, StepResult } from "./driver.js";
 
 const WORDS_PER_DELTA = 3;
+/** `call NAME` and optionally one JSON object, nothing else. */
+const CALL = /^call\s+([A-Za-z0-9_-]{1,64})(?![A-Za-z0-9_-])\s*([\s\S]*)$/;
 const ASKS_TIME = /\b(what(?:'s| is)? the time|what time|current time|time is it|the time now|clock)\b/i;
 
 export function createDemoDriver(options: { delayMs: number }): AgentDriver {
@@ -17,12 +21,22 @@ export function createDemoDriver(options: { delayMs: number }): AgentDriver {
       const { input, toolResults } = turnSoFar(request.history);
       const userText = input ? textOf(input.content) : "";
 
+      const offered = new Set(request.tools.map((t) => t.name));
+      let reply: string | null = null;
       if (toolResults.length === 0) {
-        const expression = findExpression(userText);
-        if (expression) return callTool("calculator", { expression });
-        if (ASKS_TIME.test(userText)) return callTool("current_time", {});
+        const calls = parseCalls(userText);
+        if (calls) {
+          const missing = calls.filter((c) => !offered.has(c.name)).map((c) => c.name);
+          if (missing.length === 0) return callTools(calls);
+          reply = notOffered(missing, offered);
+        } else {
+          const expression = offered.has("calculator") && findExpression(userText);
+          if (expression) return callTools([{ name: "calculator", arguments: { expression } }]);
+          if (offered.has("current_time") && ASKS_TIME.test(userText)) return callTools([{ name: "current_time", arguments: {} }]);
+        }
       }
-      const reply = toolResults.length > 0 ? answerFromTools(toolResults) : quote(userText);
+      reply ??= toolResults.length > 0 ? answerFromTools(toolResults) : quote(userText);
+      if (request.instructions && request.agentName) reply = `[${request.agentName}] ${reply}`;
       await streamWords(reply, options.delayMs, request.signal, onTextDelta);
       return { text: reply, toolCalls: [], usage: { input_tokens: countTokens(request.history), output_tokens: countWords(reply) } };
     },
@@ -37,15 +51,53 @@ function turnSoFar(history: readonly StoredMessage[]) {
   return { input, toolResults };
 }
 
-function callTool(name: string, args: Record<string, string>): StepResult {
-  const id = `call_${randomBytes(12).toString("hex")}`;
-  return { text: "", toolCalls: [{ id, name, arguments: args }], usage: { input_tokens: 0, output_tokens: 0 } };
+interface DemoCall {
+  name: string;
+  arguments: JsonObject;
 }
 
+/**
+ * The `call` rule: the whole text is one call (its JSON object may span
+ * lines), or every non-blank line is one. null when the text is anything else.
+ */
+export function parseCalls(text: string): DemoCall[] | null {
+  const single = parseCall(text.trim());
+  if (single) return [single];
+  const lines = text.split("\n").map((line) => line.trim()).filter(Boolean);
+  if (lines.length < 2) return null;
+  const calls = lines.map(parseCall);
+  return calls.every((c) => c !== null) ? (calls as DemoCall[]) : null;
+}
+
+function parseCall(text: string): DemoCall | null {
+  const match = CALL.exec(text);
+  if (!match) return null;
+  const rest = match[2]!.trim();
+  if (rest === "") return { name: match[1]!, arguments: {} };
+  try {
+    const args: unknown = JSON.parse(rest);
+    return isJsonObject(args) ? { name: match[1]!, arguments: args } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** One model step calling the tools in order; ids are unique per call, like the real providers'. */
+function callTools(calls: DemoCall[]): StepResult {
+  const toolCalls = calls.map((c) => ({ id: `call_${randomBytes(12).toString("hex")}`, name: c.name, arguments: c.arguments }));
+  return { text: "", toolCalls, usage: { input_tokens: 0, output_tokens: 0 } };
+}
+
+function notOffered(missing: string[], offered: ReadonlySet<string>): string {
+  const names = missing.map((n) => `"${n}"`).join(", ");
+  const available = offered.size > 0 ? `The tools offered are: ${[...offered].join(", ")}.` : "No tools are offered in this turn.";
+  return `I cannot call ${names}: ${missing.length > 1 ? "those tools are" : "that tool is"} not offered in this turn. ${available}`;
+}
+
+/** The step's results, in call order, joined with "; ". */
 function answerFromTools(results: { content: { type: string; text?: string }[]; is_error: boolean }[]): string {
-  const last = results.at(-1)!;
-  const value = last.content.map((p) => p.text ?? "").join(" ").trim();
-  return last.is_error ? `I could not work that out: ${value}.` : `The answer is ${value}.`;
+  const value = results.map((r) => r.content.map((p) => p.text ?? "").join(" ").trim()).join("; ");
+  return results.some((r) => r.is_error) ? `I could not work that out: ${value}.` : `The answer is ${value}.`;
 }
 
 function quote(text: string): string {

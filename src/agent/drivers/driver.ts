@@ -16,7 +16,12 @@ export interface StepRequest {
   model: string;
   /** The session's messages so far, oldest first: user, agent (text, tool calls, thinking) and tool results. */
   history: readonly StoredMessage[];
+  /** The tools the turn's agent offers (only these may be called). */
   tools: readonly ToolSpec[];
+  /** The agent's instructions: the system prompt, sent first in every model step. */
+  instructions?: string;
+  /** The agent's name; undefined for the default agent. */
+  agentName?: string;
   reasoningEffort?: "low" | "medium" | "high";
   maxTokens?: number;
   locale?: string;
