@@ -21,8 +21,9 @@ const httpServer = z.strictObject({
   headers: stringMap.default({}),
 });
 
-export type StdioServerConfig = z.infer<typeof stdioServer>;
-export type HttpServerConfig = z.infer<typeof httpServer>;
+// The input shapes (defaults optional), so code and tests can build a config by hand.
+export type StdioServerConfig = z.input<typeof stdioServer>;
+export type HttpServerConfig = z.input<typeof httpServer>;
 export type McpServerConfig = StdioServerConfig | HttpServerConfig;
 export type McpServersConfig = Record<string, McpServerConfig>;
 

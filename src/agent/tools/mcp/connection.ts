@@ -243,7 +243,7 @@ export class McpConnection {
   private createTransport(): Transport {
     const config = this.config;
     if (isStdioServer(config)) {
-      const transport = new StdioClientTransport({ command: config.command, args: config.args, env: config.env, cwd: config.cwd, stderr: "pipe" });
+      const transport = new StdioClientTransport({ command: config.command, args: config.args ?? [], env: config.env ?? {}, cwd: config.cwd, stderr: "pipe" });
       // The server's stderr is its log: keep it, at debug level, line by line.
       let pending = "";
       transport.stderr?.on("data", (chunk: Buffer) => {
@@ -255,7 +255,7 @@ export class McpConnection {
     }
     // Reconnection is ours (with the tool list); the transport's own SSE retry is off.
     return new StreamableHTTPClientTransport(new URL(config.url), {
-      requestInit: { headers: config.headers },
+      requestInit: { headers: config.headers ?? {} },
       reconnectionOptions: { maxRetries: 0, initialReconnectionDelay: 1_000, maxReconnectionDelay: 1_000, reconnectionDelayGrowFactor: 1 },
     });
   }
