@@ -117,7 +117,7 @@ describe.each(kinds)("example MCP server over $name", (kind) => {
     const started = Date.now();
     const outcome = await mcp.call("ex__sleep", { ms: 20_000 }, { signal: never() });
     expect(outcome).toMatchObject({ status: "error", error: "timeout" });
-    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(Date.now() - started).toBeLessThan(8_000); // far below the 20 s sleep
     await eventually(async () => (await cancelledOnServer(mcp!)) === 1, 5_000, "server saw the cancel");
     // The connection is still fine.
     expect(textOf(await mcp.call("ex__echo", { text: "still here" }, { signal: never() }))).toBe("still here");
@@ -130,7 +130,7 @@ describe.each(kinds)("example MCP server over $name", (kind) => {
     setTimeout(() => controller.abort(), 300);
     const outcome = await mcp.call("ex__sleep", { ms: 20_000 }, { signal: controller.signal });
     expect(outcome).toMatchObject({ status: "error", error: "cancelled" });
-    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(Date.now() - started).toBeLessThan(8_000); // far below the 20 s sleep
     await eventually(async () => (await cancelledOnServer(mcp!)) === 1, 5_000, "server saw the cancel");
     // A signal aborted before the call: nothing is sent.
     expect(await mcp.call("ex__echo", { text: "x" }, { signal: AbortSignal.abort() })).toMatchObject({ status: "error", error: "cancelled" });
@@ -164,7 +164,7 @@ describe.each(kinds)("example MCP server over $name", (kind) => {
       expect(mcp.status()[0]!.state).toBe("down");
       await kind.serve(port); // the same address again
     }
-    await eventually(() => mcp!.tools().length === BASE_TOOLS.length, 10_000, "tools back");
+    await eventually(() => mcp!.tools().length === BASE_TOOLS.length, 30_000, "tools back");
     expect(mcp.status()[0]).toMatchObject({ state: "up" });
     if (kind.name === "stdio") expect(mcp.status()[0]!.pid).not.toBe(firstPid);
     expect(textOf(await mcp.call("ex__echo", { text: "back" }, { signal: never() }))).toBe("back");

@@ -45,14 +45,16 @@ describe("MCP servers at start", () => {
         missing: { command: "/nonexistent/parley-mcp-server" },
       },
       logs,
-      { startTimeoutMs: undefined }, // the default budget
+      { startTimeoutMs: undefined, waitUp: false }, // the default budget
     );
     const elapsed = Date.now() - started;
     expect(elapsed).toBeGreaterThan(4_500);
-    expect(elapsed).toBeLessThan(7_000);
-    expect(new Set(mcp.tools().map((t) => t.server))).toEqual(new Set(["good"]));
+    expect(elapsed).toBeLessThan(10_000); // ~5 s, with room for a loaded machine
     const states = Object.fromEntries(mcp.status().map((s) => [s.name, s.state]));
-    expect(states).toEqual({ good: "up", hangs: "connecting", refuses: "down", missing: "down" });
+    expect(states).toMatchObject({ hangs: "connecting", refuses: "down", missing: "down" });
+    // The good one is up by now, unless this machine is too loaded to boot node in 5 s.
+    await eventually(() => mcp!.status()[0]!.state === "up", 30_000, "good server up");
+    expect(new Set(mcp.tools().map((t) => t.server))).toEqual(new Set(["good"]));
     expect(logs.has("MCP server unavailable", { mcpServer: "refuses" })).toBe(true);
     expect(logs.has("MCP server unavailable", { mcpServer: "missing" })).toBe(true);
     expect(await mcp.call("refuses__echo", {}, { signal: never() })).toMatchObject({ status: "error", error: "MCP server refuses is unavailable" });
@@ -61,11 +63,11 @@ describe("MCP servers at start", () => {
   it("picks up an HTTP server that comes up after start", async () => {
     const port = await freePort();
     const started = Date.now();
-    mcp = await startMcp({ late: { url: `http://127.0.0.1:${port}/mcp` } }, captureLogs());
-    expect(Date.now() - started).toBeLessThan(2_000); // a refused connection does not use up the budget
+    mcp = await startMcp({ late: { url: `http://127.0.0.1:${port}/mcp` } }, captureLogs(), { waitUp: false });
+    expect(Date.now() - started).toBeLessThan(4_500); // a refused connection does not use up the 5 s budget
     expect(mcp.tools()).toEqual([]);
     http = await startHttpExample(port);
-    await eventually(() => mcp!.tools().length > 0, 10_000, "late server's tools");
+    await eventually(() => mcp!.tools().length > 0, 30_000, "late server's tools");
     expect(textOf(await mcp.call("late__echo", { text: "hello" }, { signal: never() }))).toBe("hello");
   });
 
@@ -75,6 +77,6 @@ describe("MCP servers at start", () => {
     expect(pids.every(alive)).toBe(true);
     await mcp.close();
     mcp = null;
-    await eventually(() => !pids.some(alive), 5_000, "children gone");
+    await eventually(() => !pids.some(alive), 15_000, "children gone");
   });
 });

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import type { Logger } from "../../src/log.js";
+import { eventually } from "../support/clients.js";
 import { McpServers, type McpServersConfig, type McpServersOptions } from "../../src/agent/tools/mcp/index.js";
 
 export const EXAMPLE_SERVER = fileURLToPath(new URL("../../examples/mcp-server/server.mjs", import.meta.url));
@@ -27,15 +28,26 @@ export function captureLogs(): LogLines {
   };
 }
 
-/** Test settings: reconnect within a few hundred ms, ping often. */
-export function startMcp(servers: McpServersConfig, logs: LogLines, options: Partial<McpServersOptions> = {}): Promise<McpServers> {
-  return McpServers.start(servers, {
+/**
+ * Test settings: reconnect within a few hundred ms, ping often. Start itself
+ * gives up on a server after ~5 s, which a loaded test machine can need just to
+ * boot node: so unless `waitUp` is false, this also waits for every server to be up.
+ */
+export async function startMcp(
+  servers: McpServersConfig,
+  logs: LogLines,
+  options: Partial<McpServersOptions> & { waitUp?: boolean } = {},
+): Promise<McpServers> {
+  const { waitUp = true, ...rest } = options;
+  const mcp = await McpServers.start(servers, {
     logger: logs.logger,
     toolTimeoutMs: 10_000,
     backoff: { initialMs: 100, maxMs: 400 },
     pingIntervalMs: 500,
-    ...options,
+    ...rest,
   });
+  if (waitUp) await eventually(() => mcp.status().every((s) => s.state === "up"), 30_000, "every MCP server up");
+  return mcp;
 }
 
 export interface HttpExample {
