@@ -1,6 +1,7 @@
 // Every environment variable of SPEC §1 and §7, parsed once into one typed
 // Config. A bad value is a one-line error naming the variable.
 import { z } from "zod";
+import { mcpServersField } from "./agent/tools/mcp/config.js";
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number({ error: "must be an integer" }).int("must be an integer").min(min).max(max);
@@ -51,6 +52,10 @@ const schema = z.object({
   ALLOWED_HOSTS: z.string().min(1).optional(),
   /** Base URL used to build absolute image URLs; derived from the request when unset. */
   PUBLIC_URL: z.string().url().optional(),
+  /** MCP servers the operator runs (SPEC §10): JSON inline or `@file.json`; see src/agent/tools/mcp/config.ts. */
+  MCP_SERVERS: mcpServersField,
+  /** One MCP tool call; past it the call ends with error `timeout`. */
+  MCP_TOOL_TIMEOUT_MS: int(1, 3_600_000).default(60_000),
 });
 
 export type Config = z.infer<typeof schema>;
