@@ -10,6 +10,7 @@ import "./session.js";
 import "./message.js";
 import "./message-input.js";
 import "./event.js";
+import "./fork.js";
 
 export const schema: GraphQLSchema = builder.toSchema();
 

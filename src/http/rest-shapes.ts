@@ -17,6 +17,8 @@ export function restSession(s: Session) {
     tags: s.tags,
     metadata: s.metadata ?? null,
     last_sequence: s.lastSequence,
+    forked_from_session_id: s.forkedFromSessionId ?? null,
+    forked_from_sequence: s.forkedFromSequence ?? null,
     created_at: s.createdAt.toISOString(),
     updated_at: s.updatedAt.toISOString(),
   };

@@ -4,6 +4,7 @@ import type { Prisma } from "../db/client.js";
 import { messageFromEvent } from "../domain/messages.js";
 import { ApiKeyStore } from "./api-keys.js";
 import { EventLog, toStoredEvent } from "./event-log.js";
+import { ForkStore } from "./fork.js";
 import { ImageStore } from "./images.js";
 import { MessageStore } from "./messages.js";
 import { ModelStore } from "./models.js";
@@ -20,6 +21,7 @@ export interface Store {
   images: ImageStore;
   models: ModelStore;
   apiKeys: ApiKeyStore;
+  forks: ForkStore;
 }
 
 export function createStore(prisma: Prisma): Store {
@@ -33,6 +35,7 @@ export function createStore(prisma: Prisma): Store {
     images: new ImageStore(prisma),
     models: new ModelStore(prisma),
     apiKeys: new ApiKeyStore(prisma),
+    forks: new ForkStore(prisma, log),
   };
 }
 
