@@ -311,6 +311,25 @@ for (const backend of await backends()) {
       expect(orphan.events).toHaveLength(forked.lastSequence);
     });
 
+    it("leaves nothing behind when the fork fails part-way (one transaction)", async () => {
+      const prisma = server.app.db.prisma;
+      // Make the last step (copying the ended turns, after every event batch) fail in the database.
+      await prisma.$executeRawUnsafe(`CREATE FUNCTION fork_test_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$`);
+      await prisma.$executeRawUnsafe(`CREATE TRIGGER fork_test_fail BEFORE INSERT ON "Turn" FOR EACH ROW WHEN (NEW."status" <> 'QUEUED') EXECUTE FUNCTION fork_test_fail()`);
+      try {
+        const counts = async () => Promise.all([prisma.session.count(), prisma.event.count(), prisma.message.count(), prisma.turn.count()]);
+        const before = await counts();
+        const res = await fork({ sessionId: source });
+        expect(res.errors?.[0]?.extensions).toMatchObject({ code: "INTERNAL_SERVER_ERROR" });
+        expect(JSON.stringify(res.errors)).not.toContain("injected");
+        expect(await counts()).toEqual(before);
+      } finally {
+        await prisma.$executeRawUnsafe(`DROP TRIGGER fork_test_fail ON "Turn"`);
+        await prisma.$executeRawUnsafe(`DROP FUNCTION fork_test_fail()`);
+      }
+      expect((await forkData({ sessionId: source, atSequence: idled[1] })).forkedFromSequence).toBe(idled[1]);
+    });
+
     it("forks a 5,000-event log in one transaction, in bounded batches", async () => {
       const big = await createSession(url, { title: "Long" }, A);
       // 250 synthetic turns of 20 events each (appended through the store: no agent runs them).
