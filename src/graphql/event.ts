@@ -5,6 +5,7 @@ import { builder } from "./builder.js";
 import { MessageRef } from "./message.js";
 import { MESSAGE_EVENT_TYPES } from "../domain/messages.js";
 import { NodeRef } from "./node.js";
+import { EventPayloadRef } from "./payload.js";
 
 const EventContextRef = builder.objectRef<StoredEvent["context"]>("EventContext").implement({
   fields: (t) => ({
@@ -25,6 +26,11 @@ SessionEventRef.implement({
     ts: t.expose("ts", { type: "DateTime" }),
     context: t.expose("context", { type: EventContextRef }),
     data: t.expose("data", { type: "JSON", description: "The stored event data (REST shape: snake_case, parts with `type`)." }),
+    payload: t.field({
+      type: EventPayloadRef,
+      description: "The data, typed: one member per event type (e.g. OutputMessageDeltaPayload), UnknownPayload for a type without one.",
+      resolve: (event) => event,
+    }),
     message: t.field({
       type: MessageRef,
       nullable: true,

@@ -12,6 +12,7 @@ import "./message-input.js";
 import "./event.js";
 import "./agent.js";
 import "./tool.js";
+import "./fork.js";
 
 export const schema: GraphQLSchema = builder.toSchema();
 

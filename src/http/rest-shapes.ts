@@ -19,6 +19,8 @@ export function restSession(s: Session) {
     metadata: s.metadata ?? null,
     agent_id: s.agentId,
     last_sequence: s.lastSequence,
+    forked_from_session_id: s.forkedFromSessionId ?? null,
+    forked_from_sequence: s.forkedFromSequence ?? null,
     created_at: s.createdAt.toISOString(),
     updated_at: s.updatedAt.toISOString(),
   };

@@ -106,6 +106,10 @@ export function restRoute(deps: RestDeps) {
       const { result } = await services.sessions.cancelTurn(actor, params.id, "session_id");
       sendJson(res, 200, { status: result });
     }],
+    ["POST", /^\/v1\/sessions\/(?<id>[^/]+)\/fork$/, async ({ req, res, params, actor }) => {
+      const body = asObject(await json(req), "body");
+      sendJson(res, 201, restSession(await services.sessions.fork(actor, { sessionId: params.id, atSequence: body.at_sequence, title: body.title })));
+    }],
     ["GET", /^\/v1\/sessions\/(?<id>[^/]+)\/sse$/, async ({ req, res, url, params, actor }) => {
       await serveSessionSse(services, actor, params.id!, req, res, url);
     }],

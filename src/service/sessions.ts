@@ -1,6 +1,6 @@
 // Session use cases, shared by GraphQL and REST.
 import { validateSessionInput, type SessionInput } from "../domain/validation.js";
-import { AppError, notFound } from "../errors.js";
+import { AppError, notFound, validation } from "../errors.js";
 import { parseId } from "../ids.js";
 import type { Store } from "../store/index.js";
 import type { Session, SessionPageArgs } from "../store/sessions.js";
@@ -65,6 +65,20 @@ export class SessionService {
   /** Another key's agent is NOT_FOUND, exactly like an unknown one. */
   private async requireAgent(actor: Actor, agentId: string): Promise<void> {
     if (!(await this.store.agents.get(actor.ownerId, agentId))) throw new AppError("NOT_FOUND", `Agent ${agentId} not found`, "agentId");
+  }
+
+  /**
+   * Copies the session's log up to `atSequence` (a boundary; default: all of
+   * it, when no turn is open) into a new session (SPEC §11 "Fork").
+   */
+  async fork(actor: Actor, input: { sessionId: unknown; atSequence?: unknown; title?: unknown }): Promise<Session> {
+    const sourceId = parseId("session", input.sessionId, "sessionId");
+    const at = input.atSequence ?? null;
+    if (at !== null && !Number.isSafeInteger(at)) throw validation("atSequence", "atSequence must be an integer");
+    const { title } = validateSessionInput({ title: input.title ?? undefined }, "create");
+    const { session, appended } = await this.store.forks.fork(actor.ownerId, { sourceId, atSequence: at as number | null, title: title ?? null });
+    this.store.log.notify(session.id, appended);
+    return session;
   }
 
   private async requireModel(modelId: string, field: string): Promise<void> {

@@ -5,6 +5,7 @@ import { AgentStore } from "./agents.js";
 import { messageFromEvent } from "../domain/messages.js";
 import { ApiKeyStore } from "./api-keys.js";
 import { EventLog, toStoredEvent } from "./event-log.js";
+import { ForkStore } from "./fork.js";
 import { ImageStore } from "./images.js";
 import { MessageStore } from "./messages.js";
 import { ModelStore } from "./models.js";
@@ -22,6 +23,7 @@ export interface Store {
   models: ModelStore;
   apiKeys: ApiKeyStore;
   agents: AgentStore;
+  forks: ForkStore;
 }
 
 export function createStore(prisma: Prisma): Store {
@@ -36,6 +38,7 @@ export function createStore(prisma: Prisma): Store {
     models: new ModelStore(prisma),
     apiKeys: new ApiKeyStore(prisma),
     agents: new AgentStore(prisma),
+    forks: new ForkStore(prisma, log),
   };
 }
 

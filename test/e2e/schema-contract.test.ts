@@ -188,8 +188,15 @@ input UpdateAgentInput { id: ID!  name: String  description: String  instruction
   tools: [String!]  approvalRequired: [String!]  clientTools: [ClientToolInput!]  maxIterations: Int }
 `;
 
+// SPEC §11 "Fork", verbatim.
+const FORK_CONTRACT = /* GraphQL */ `
+input ForkSessionInput { sessionId: ID!  atSequence: Int  title: String }
+extend type Mutation { forkSession(input: ForkSessionInput!): Session! }
+extend type Session { forkedFrom: Session  forkedFromSequence: Int }
+`;
+
 /** Every part of the contract the server implements so far. */
-const FULL_CONTRACT = `${CONTRACT}\n${AGENTS_CONTRACT}`;
+const FULL_CONTRACT = `${CONTRACT}\n${AGENTS_CONTRACT}\n${FORK_CONTRACT}`;
 
 describe("GraphQL schema contract (SPEC §5)", () => {
   const backend = pgliteBackend();

@@ -1,0 +1,4 @@
+-- AlterTable
+ALTER TABLE "Session" ADD COLUMN     "forkedFromSequence" INTEGER,
+ADD COLUMN     "forkedFromSessionId" TEXT;
+
