@@ -41,7 +41,8 @@ export function aiSdkRoute(deps: ProtocolRouteDeps): Route {
       throw validation(field, `Invalid chat request: ${field}: ${issue?.message ?? "invalid"}`);
     }
     const checked = await safeValidateUIMessages({ messages: parsed.data.messages });
-    if (!checked.success) throw validation("messages", `Invalid UI messages: ${checked.error.message}`);
+    // The library's message quotes the whole value: keep the answer short.
+    if (!checked.success) throw validation("messages", `Invalid UI messages: ${checked.error.message.slice(0, 500)}`);
     const newest = newestUserMessage(checked.data as UIMessage[]);
 
     const sessionId = await protocols.sessionFor(actor, parsed.data.id, "id", true);
