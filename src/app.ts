@@ -27,6 +27,10 @@ import { Redis } from "ioredis";
 import { createLogger, type Logger } from "./log.js";
 import { createAgent } from "./agent/index.js";
 import type { TurnRunner } from "./agent/runner.js";
+import { aguiRoute } from "./http/agui.js";
+import { aiSdkRoute } from "./http/ai-sdk.js";
+import { ProtocolService } from "./service/protocols.js";
+import { ProtocolLinkStore } from "./store/protocol-links.js";
 
 export interface App {
   config: Config;
@@ -113,6 +117,9 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
     restRoute({ services, config, logger, actorFor: auth.actorFor, imageLinks }),
     imageContentRoute({ images: services.images, actorFor: auth.actorFor, logger, cacheSeconds: config.IMAGE_URL_TTL_S, imageLinks }),
   );
+  // AG-UI and AI SDK streams (SPEC §13): views of the same log, through the same auth, limits and origin policy as REST.
+  const protocols = { protocols: new ProtocolService(new ProtocolLinkStore(db.prisma), services), config, logger, actorFor: auth.actorFor };
+  routes.push(aguiRoute(protocols), aiSdkRoute(protocols));
 
   return {
     config,
