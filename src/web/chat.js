@@ -10,7 +10,7 @@ import { createTranscript } from "./transcript.js";
 
 const MESSAGE_FIELDS = `
 fragment MessageFields on Message {
-  id role sequence
+  id role sequence metadata
   content {
     __typename
     ... on TextPart { text }

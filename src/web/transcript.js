@@ -73,6 +73,8 @@ export function createTranscript(list) {
       }
       const item = bubble(message.id, message.role.toLowerCase());
       item.classList.remove("streaming");
+      // What a cancelled turn had streamed is stored as a partial message.
+      if (message.metadata?.partial) item.classList.add("stopped");
       // Text already streamed stays as it was shown, delta by delta; the other parts come from the message.
       const streamed = item.querySelector(".text");
       if (!streamed) item.replaceChildren();
