@@ -78,4 +78,4 @@ export function pageErrors(page: Page): string[] {
 }
 
 /** expect.poll with a wait that fits a browser on a busy machine (its default is 1 s). */
-export const eventually = <T>(read: () => Promise<T> | T, timeout = 15_000) => expect.poll(read, { timeout, interval: 50 });
+export const poll = <T>(read: () => Promise<T> | T, timeout = 15_000) => expect.poll(read, { timeout, interval: 50 });

@@ -6,14 +6,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { pgliteBackend } from "../support/backends.js";
 import { startServer, type TestServer } from "../support/server.js";
-import { eventually, hasChromium, openBrowser, pageErrors, type TestBrowser } from "./browser.js";
+import { poll, hasChromium, openBrowser, pageErrors, type TestBrowser } from "./browser.js";
 
 const TOUR_TABS = ["CreateSession", "WatchSession", "SendMessage", "ReadMessages"];
 
 /** GraphiQL's tab buttons move under a layout animation that headless Chromium leaves running, so click them from the DOM. */
 async function openTab(page: Page, name: string): Promise<void> {
   await page.locator(".graphiql-tab-button", { hasText: name }).evaluate((button: HTMLElement) => button.click());
-  await eventually(() => page.locator(".graphiql-tab-active").innerText()).toBe(name);
+  await poll(() => page.locator(".graphiql-tab-active").innerText()).toBe(name);
 }
 
 /** Replaces a Monaco editor's text by typing (typing over auto-closed brackets keeps the text exact). */
@@ -57,11 +57,11 @@ describe.skipIf(!hasChromium)("GraphiQL in Chromium", () => {
     watcher.on("websocket", (ws) => sockets.push(ws.url()));
     await openGraphiQL(watcher, server.url);
     expect(await watcher.locator(".graphiql-tab-button").allInnerTexts()).toEqual(TOUR_TABS);
-    await eventually(() => shown(watcher, ".graphiql-query-editor")).toContain("# Step 1 of 4: create a session.");
+    await poll(() => shown(watcher, ".graphiql-query-editor")).toContain("# Step 1 of 4: create a session.");
 
     // 1. CreateSession
     await run(watcher);
-    await eventually(() => response(watcher)).toMatch(/"createSession"[\s\S]*session_[0-9a-f]{32}/);
+    await poll(() => response(watcher)).toMatch(/"createSession"[\s\S]*session_[0-9a-f]{32}/);
     const sessionId = (await response(watcher)).match(/session_[0-9a-f]{32}/)![0];
     const variables = JSON.stringify({ sessionId });
 
@@ -69,7 +69,7 @@ describe.skipIf(!hasChromium)("GraphiQL in Chromium", () => {
     await openTab(watcher, "WatchSession");
     await typeInto(watcher, "Variables", variables);
     await run(watcher);
-    await eventually(() => response(watcher)).toContain("session.started");
+    await poll(() => response(watcher)).toContain("session.started");
     expect(sockets).toEqual([`${server.url.replace("http", "ws")}/graphql`]);
 
     // 3. SendMessage from a second browser tab (it opens with the same tabs)
@@ -78,10 +78,10 @@ describe.skipIf(!hasChromium)("GraphiQL in Chromium", () => {
     await openTab(sender, "SendMessage");
     await typeInto(sender, "Variables", variables);
     await run(sender);
-    await eventually(() => response(sender)).toContain('"role": "USER"');
+    await poll(() => response(sender)).toContain('"role": "USER"');
 
     // The subscription in the first tab streams the turn to its end.
-    await eventually(() => response(watcher)).toContain("session.idled");
+    await poll(() => response(watcher)).toContain("session.idled");
     await watcher.bringToFront();
     await browser.screenshot(watcher, "graphiql-watch-session");
 
@@ -89,11 +89,11 @@ describe.skipIf(!hasChromium)("GraphiQL in Chromium", () => {
     await openTab(sender, "ReadMessages");
     await typeInto(sender, "Variables", variables);
     await run(sender);
-    await eventually(() => response(sender)).toContain('"name": "calculator"');
+    await poll(() => response(sender)).toContain('"name": "calculator"');
     // Monaco draws only the lines in view: the final answer is at the end.
     await sender.locator(".graphiql-response .monaco-editor").click();
     await sender.keyboard.press("Control+End");
-    await eventually(() => response(sender)).toContain("The answer is 84.");
+    await poll(() => response(sender)).toContain("The answer is 84.");
     await browser.screenshot(sender, "graphiql-tour");
     expect(errors).toEqual([]);
   }, 120_000);
@@ -119,22 +119,22 @@ describe.skipIf(!hasChromium)("GraphiQL in Chromium with AUTH=api_key", () => {
     const page = await browser.context.newPage();
     await openGraphiQL(page, server.url);
     await page.locator(`.graphiql-editor-tools button`, { hasText: "Headers" }).click();
-    await eventually(() => shown(page, ".graphiql-editor-tool")).toContain('"Authorization": "Bearer <paste a key');
+    await poll(() => shown(page, ".graphiql-editor-tool")).toContain('"Authorization": "Bearer <paste a key');
 
     // Without a real key: the server's 401 shows as an UNAUTHENTICATED error.
     await run(page);
-    await eventually(() => response(page)).toContain("UNAUTHENTICATED");
+    await poll(() => response(page)).toContain("UNAUTHENTICATED");
 
     const headers = JSON.stringify({ Authorization: `Bearer ${key}` });
     await typeInto(page, "Headers", headers);
     await run(page);
-    await eventually(() => response(page)).toMatch(/session_[0-9a-f]{32}/);
+    await poll(() => response(page)).toMatch(/session_[0-9a-f]{32}/);
     const sessionId = (await response(page)).match(/session_[0-9a-f]{32}/)![0];
 
     await openTab(page, "WatchSession");
     await typeInto(page, "Variables", JSON.stringify({ sessionId }));
     await typeInto(page, "Headers", headers);
     await run(page);
-    await eventually(() => response(page)).toContain("session.started");
+    await poll(() => response(page)).toContain("session.started");
   }, 120_000);
 });
