@@ -1,11 +1,13 @@
 // The use cases GraphQL resolvers and REST handlers call. No business rule
-// lives in a transport.
+// lives in a transport, and no transport sees the store or the bus.
 import type { Bus } from "../bus/bus.js";
 import type { Store } from "../store/index.js";
 import type { TurnScheduler } from "./context.js";
 import { EventService } from "./events.js";
 import { ImageService } from "./images.js";
 import { MessageService } from "./messages.js";
+import { ModelService } from "./models.js";
+import { createBatchReads, type BatchReads } from "./reads.js";
 import { SessionService } from "./sessions.js";
 
 export interface Services {
@@ -13,20 +15,23 @@ export interface Services {
   messages: MessageService;
   events: EventService;
   images: ImageService;
-  store: Store;
-  bus: Bus;
+  models: ModelService;
+  /** Batched owner-scoped reads by id, for DataLoaders. */
+  reads: BatchReads;
 }
 
 export function createServices(deps: { store: Store; bus: Bus; scheduler: TurnScheduler; keyRecheckMs?: number | null }): Services {
+  const models = new ModelService(deps.store);
   return {
-    sessions: new SessionService(deps.store, deps.scheduler),
-    messages: new MessageService(deps.store, deps.scheduler),
+    sessions: new SessionService(deps.store, models, deps.scheduler),
+    messages: new MessageService(deps.store, models, deps.scheduler),
     events: new EventService(deps.store, deps.bus, deps.keyRecheckMs ?? null),
     images: new ImageService(deps.store),
-    store: deps.store,
-    bus: deps.bus,
+    models,
+    reads: createBatchReads(deps.store),
   };
 }
 
 export type { Actor, TurnScheduler } from "./context.js";
+export type { BatchReads } from "./reads.js";
 export { LOCAL_OWNER } from "./context.js";

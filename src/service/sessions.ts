@@ -1,21 +1,23 @@
 // Session use cases, shared by GraphQL and REST.
 import { validateSessionInput, type SessionInput } from "../domain/validation.js";
-import { AppError, notFound } from "../errors.js";
+import { notFound } from "../errors.js";
 import { parseId } from "../ids.js";
 import type { Store } from "../store/index.js";
 import type { Session, SessionPageArgs } from "../store/sessions.js";
 import type { Actor, TurnScheduler } from "./context.js";
-import { pageSize } from "./paging.js";
+import type { ModelService } from "./models.js";
+import { PAGE_CAPS, pageSize } from "./paging.js";
 
 export class SessionService {
   constructor(
     private readonly store: Store,
+    private readonly models: ModelService,
     private readonly scheduler: TurnScheduler,
   ) {}
 
   async create(actor: Actor, input: SessionInput = {}): Promise<Session> {
     const fields = validateSessionInput(input, "create");
-    if (fields.modelId) await this.requireModel(fields.modelId, "modelId");
+    if (fields.modelId) await this.models.require(fields.modelId, "modelId");
     return this.store.sessions.create(actor.ownerId, fields);
   }
 
@@ -33,7 +35,7 @@ export class SessionService {
   async update(actor: Actor, id: unknown, input: SessionInput): Promise<Session> {
     const sessionId = parseId("session", id, "id");
     const fields = validateSessionInput(input, "update");
-    if (fields.modelId) await this.requireModel(fields.modelId, "modelId");
+    if (fields.modelId) await this.models.require(fields.modelId, "modelId");
     const session = await this.store.sessions.update(actor.ownerId, sessionId, fields);
     if (!session) throw notFound("Session", sessionId);
     return session;
@@ -47,8 +49,9 @@ export class SessionService {
     return session.id;
   }
 
-  async list(actor: Actor, args: SessionPageArgs) {
-    const { size, backward } = pageSize(args, 20);
+  /** The actor's sessions, newest first; REST passes `limit` for `first`. */
+  async list(actor: Actor, args: SessionPageArgs & { limit?: number | null }) {
+    const { size, backward } = pageSize(args, PAGE_CAPS.sessions);
     for (const key of ["after", "before"] as const) if (args[key] != null) parseId("session", args[key], key);
     return this.store.sessions.page(actor.ownerId, args, size, backward);
   }
@@ -58,9 +61,5 @@ export class SessionService {
     const session = await this.get(actor, id, field);
     const result = await this.scheduler.cancel(session.id);
     return { session: (await this.store.sessions.get(actor.ownerId, session.id)) ?? session, result };
-  }
-
-  private async requireModel(modelId: string, field: string): Promise<void> {
-    if (!(await this.store.models.get(modelId))) throw new AppError("NOT_FOUND", `Model ${modelId} not found`, field);
   }
 }

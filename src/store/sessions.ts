@@ -7,7 +7,8 @@ import type { JsonObject } from "../domain/content.js";
 import { events } from "../domain/events.js";
 import type { ValidatedSession } from "../domain/validation.js";
 import { newId } from "../ids.js";
-import type { EventLog, StoredEvent } from "./event-log.js";
+import type { StoredEvent } from "../domain/events.js";
+import type { EventLog } from "./event-log.js";
 
 export type { Session };
 export type SessionStatus = Session["status"];
@@ -67,6 +68,12 @@ export class SessionStore {
 
   getMany(ownerId: string, ids: readonly string[]): Promise<Session[]> {
     return this.prisma.$queryRawUnsafe<Session[]>(`SELECT * FROM "Session" WHERE "id" = ANY($1::text[]) AND "ownerId" = $2`, [...ids], ownerId);
+  }
+
+  /** The sequence of the owner's session's latest event; 0 when the session is not the owner's. */
+  async lastSequence(ownerId: string, id: string): Promise<number> {
+    const row = await this.prisma.session.findFirst({ where: { id, ownerId }, select: { lastSequence: true } });
+    return row?.lastSequence ?? 0;
   }
 
   /** Replaces the given fields and appends `session.updated`; null when not found. */

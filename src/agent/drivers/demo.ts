@@ -3,7 +3,8 @@
 // a question about the time → `current_time`; anything else → a reply quoting
 // the text. Replies stream a few words per delta, `delayMs` apart.
 import { randomBytes } from "node:crypto";
-import { textOf, type StoredMessage } from "../../domain/content.js";
+import { textOf } from "../../domain/content.js";
+import type { NewMessage } from "../../domain/messages.js";
 import { findExpression } from "../tools/calculator.js";
 import type { AgentDriver, StepResult } from "./driver.js";
 
@@ -30,8 +31,8 @@ export function createDemoDriver(options: { delayMs: number }): AgentDriver {
 }
 
 /** The turn's user message and the tool results that followed it. */
-function turnSoFar(history: readonly StoredMessage[]) {
-  const start = history.findLastIndex((m) => m.role === "user");
+function turnSoFar(history: readonly NewMessage[]) {
+  const start = history.findLastIndex((m) => m.role === "USER");
   const input = start >= 0 ? history[start] : undefined;
   const toolResults = history.slice(start + 1).flatMap((m) => m.content.filter((p) => p.type === "tool_result"));
   return { input, toolResults };
@@ -84,4 +85,4 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 const countWords = (text: string) => text.split(/\s+/).filter(Boolean).length;
-const countTokens = (history: readonly StoredMessage[]) => history.reduce((n, m) => n + countWords(textOf(m.content)), 0);
+const countTokens = (history: readonly NewMessage[]) => history.reduce((n, m) => n + countWords(textOf(m.content)), 0);
