@@ -21,7 +21,6 @@ export interface RunnerOptions {
 
 /** Hooks for metrics; all optional. */
 export interface RunnerObserver {
-  turnStarted?(): void;
   turnEnded?(outcome: TurnOutcome, seconds: number): void;
 }
 
@@ -136,7 +135,6 @@ export class TurnRunner implements TurnScheduler {
   private async execute(turn: Turn): Promise<void> {
     const controller = new AbortController();
     const started = performance.now();
-    this.observer.turnStarted?.();
     const renew = setInterval(async () => {
       try {
         const lease = await this.store.system.turns.renewLease(turn.id, this.instanceId, this.options.leaseMs);

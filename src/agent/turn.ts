@@ -5,7 +5,7 @@
 import { isJsonObject, type ToolResultContent, type Disclosure } from "../domain/content.js";
 import { addUsage, events, zeroUsage, type NewEvent, type TurnErrorCode, type Usage } from "../domain/events.js";
 import { discloseError, effectiveDisclosure } from "../domain/disclosure.js";
-import { messageFromEvent, type NewMessage } from "../domain/messages.js";
+import { messageFromEvent, newMessage, type NewMessage } from "../domain/messages.js";
 import { newId } from "../ids.js";
 import type { Logger } from "../log.js";
 import type { Store } from "../store/index.js";
@@ -37,7 +37,6 @@ export interface TurnDeps {
 
 export type TurnOutcome = "completed" | "failed" | "cancelled" | "abandoned";
 
-const HISTORY_LIMIT_DEFAULT = 200;
 const SAFE_MESSAGES: Record<TurnErrorCode, string> = {
   llm_error: "The model provider returned an error.",
   max_iterations: "The agent reached its iteration limit without a final answer.",
@@ -77,7 +76,7 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
   const driver = model && deps.driverFor(model.provider);
   if (!model || !driver) return fail("model_unavailable", model ? `provider ${model.provider} is not configured` : "model not found");
 
-  const history: NewMessage[] = [...(await store.system.historyBefore(input, deps.historyLimit || HISTORY_LIMIT_DEFAULT)), input];
+  const history: NewMessage[] = [...(await store.system.historyBefore(input, deps.historyLimit)), input];
   const hints = { ...(isJsonObject(session.hints) ? session.hints : {}), ...(controls.hints ?? {}) };
   let writer: DeltaWriter | null = null;
   let stepMessageId: string | null = null;
@@ -156,7 +155,7 @@ function agentMessage(
   text: string,
   result: { toolCalls: { id: string; name: string; arguments: Record<string, unknown> }[]; thinking?: string | null; thinkingSignature?: string | null },
 ): NewMessage {
-  return {
+  return newMessage({
     id,
     sessionId,
     role: "AGENT",
@@ -164,16 +163,11 @@ function agentMessage(
       ...(text ? [{ type: "text" as const, text }] : []),
       ...result.toolCalls.map((c) => ({ type: "tool_call" as const, id: c.id, name: c.name, arguments: c.arguments as never })),
     ],
-    controls: null,
-    externalActor: null,
-    metadata: null,
-    tags: [],
     phase: result.toolCalls.length > 0 ? "COMMENTARY" : "FINAL_ANSWER",
     thinking: result.thinking ?? null,
     thinkingSignature: result.thinkingSignature ?? null,
     turnId,
-    createdAt: new Date(),
-  };
+  });
 }
 
 async function executeTool(

@@ -23,6 +23,22 @@ export interface NewMessage {
   createdAt: Date;
 }
 
+/** A new message: what its author gave, every other field empty. */
+export function newMessage(m: Pick<NewMessage, "id" | "sessionId" | "role" | "content"> & Partial<NewMessage>): NewMessage {
+  return {
+    controls: null,
+    externalActor: null,
+    metadata: null,
+    tags: [],
+    phase: null,
+    thinking: null,
+    thinkingSignature: null,
+    turnId: null,
+    createdAt: new Date(),
+    ...m,
+  };
+}
+
 /** A message in the log: the event that produced it and that event's sequence. */
 export interface Message extends NewMessage {
   eventId: string;
@@ -100,7 +116,7 @@ export function messageFromEvent(event: Pick<StoredEvent, "type" | "sessionId" |
     case "output.message.completed":
       return messageFromRest(data.message as RestMessage);
     case "tool.completed":
-      return {
+      return newMessage({
         id: data.message_id as string,
         sessionId: event.sessionId,
         role: "TOOL_RESULT",
@@ -112,16 +128,9 @@ export function messageFromEvent(event: Pick<StoredEvent, "type" | "sessionId" |
             is_error: data.status === "error",
           },
         ],
-        controls: null,
-        externalActor: null,
-        metadata: null,
-        tags: [],
-        phase: null,
-        thinking: null,
-        thinkingSignature: null,
         turnId: event.context.turnId ?? (data.turn_id as string | undefined) ?? null,
         createdAt: event.ts,
-      };
+      });
     default:
       return null;
   }

@@ -1,10 +1,10 @@
-// Message use cases: createMessage (validate, store the user message and its
-// queued turn in one transaction, wake the runner) and reads.
+// Message use cases: createMessage (validate, append the user message with its
+// queued turn in one statement, wake the runner) and reads.
 import { createHash } from "node:crypto";
 import type { ContentPart } from "../domain/content.js";
 import type { MessageRole } from "../domain/enums.js";
 import { events } from "../domain/events.js";
-import type { Message, NewMessage } from "../domain/messages.js";
+import { newMessage, type Message } from "../domain/messages.js";
 import { stableStringify } from "../domain/stable-json.js";
 import { validateMessageInput, type MessageInput } from "../domain/validation.js";
 import { isUniqueViolation } from "../db/errors.js";
@@ -13,18 +13,14 @@ import { newId, parseId } from "../ids.js";
 import type { Store } from "../store/index.js";
 import type { Actor, TurnScheduler } from "./context.js";
 import type { ModelService } from "./models.js";
-import { decodeCursor, PAGE_CAPS, pageSize, type PageCaps } from "./paging.js";
+import { decodeCursor, PAGE_CAPS, pageSize, type CursorPageArgs, type PageCaps } from "./paging.js";
 
 export interface CreateMessageCommand extends MessageInput {
   sessionId: unknown;
   idempotencyKey?: unknown;
 }
 
-export interface MessagePageArgs {
-  first?: number | null;
-  after?: string | null;
-  last?: number | null;
-  before?: string | null;
+export interface MessagePageArgs extends CursorPageArgs {
   roles?: readonly MessageRole[] | null;
 }
 
@@ -59,21 +55,8 @@ export class MessageService {
     }
 
     const turnId = newId("turn");
-    const message: NewMessage = {
-      id: newId("message"),
-      sessionId,
-      role: "USER",
-      content: input.content,
-      controls: input.controls,
-      externalActor: input.externalActor,
-      metadata: input.metadata,
-      tags: input.tags,
-      phase: null,
-      thinking: null,
-      thinkingSignature: null,
-      turnId,
-      createdAt: new Date(),
-    };
+    const { content, controls, externalActor, metadata, tags } = input;
+    const message = newMessage({ id: newId("message"), sessionId, role: "USER", content, controls, externalActor, metadata, tags, turnId });
     let appended;
     try {
       // The message, its event and its queued turn: one statement, all or nothing.
@@ -91,12 +74,6 @@ export class MessageService {
     this.scheduler.wake(sessionId);
     const [event] = appended;
     return { ...message, eventId: event!.id, sequence: event!.sequence };
-  }
-
-  /** null when unknown or not the actor's. */
-  async find(actor: Actor, id: unknown, field = "id"): Promise<Message | null> {
-    const [message] = await this.store.messages.getMany(actor.ownerId, [parseId("message", id, field)]);
-    return message ?? null;
   }
 
   /** A Relay page of the actor's session (empty when it is not theirs). */

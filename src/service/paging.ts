@@ -22,6 +22,12 @@ export interface PageArgs {
   limit?: number | null;
 }
 
+/** Relay's page arguments; cursors are opaque strings. */
+export interface CursorPageArgs extends PageArgs {
+  after?: string | null;
+  before?: string | null;
+}
+
 /** The page size and direction; a size above the cap or a negative one is VALIDATION_FAILED naming the argument. */
 export function pageSize(args: PageArgs, caps: PageCaps): { size: number; backward: boolean } {
   if (args.first != null && args.last != null) throw validation("first", "Pass either first or last, not both");

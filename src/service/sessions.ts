@@ -3,10 +3,10 @@ import { validateSessionInput, type SessionInput } from "../domain/validation.js
 import { notFound } from "../errors.js";
 import { parseId } from "../ids.js";
 import type { Store } from "../store/index.js";
-import type { Session, SessionPageArgs } from "../store/sessions.js";
+import type { Session, SessionFilter } from "../store/sessions.js";
 import type { Actor, TurnScheduler } from "./context.js";
 import type { ModelService } from "./models.js";
-import { PAGE_CAPS, pageSize } from "./paging.js";
+import { PAGE_CAPS, pageSize, type CursorPageArgs } from "./paging.js";
 
 export class SessionService {
   constructor(
@@ -50,7 +50,7 @@ export class SessionService {
   }
 
   /** The actor's sessions, newest first; REST passes `limit` for `first`. */
-  async list(actor: Actor, args: SessionPageArgs & { limit?: number | null }) {
+  async list(actor: Actor, args: CursorPageArgs & SessionFilter) {
     const { size, backward } = pageSize(args, PAGE_CAPS.sessions);
     for (const key of ["after", "before"] as const) if (args[key] != null) parseId("session", args[key], key);
     return this.store.sessions.page(actor.ownerId, args, size, backward);

@@ -16,13 +16,12 @@ export type SessionStatus = Session["status"];
 /** The validated fields a session is created or updated with. */
 export type SessionFields = ValidatedSession;
 
-export interface SessionPageArgs {
-  first?: number | null;
-  after?: string | null;
-  last?: number | null;
-  before?: string | null;
+/** Which of the owner's sessions a page reads: filters, and the cursor to read after (or before, backwards). */
+export interface SessionFilter {
   status?: SessionStatus | null;
   tag?: string | null;
+  after?: string | null;
+  before?: string | null;
 }
 
 const json = (value: JsonObject | null | undefined) =>
@@ -106,7 +105,7 @@ export class SessionStore {
   }
 
   /** Newest first; cursors are session ids (which sort by creation time). */
-  async page(ownerId: string, args: SessionPageArgs, size: number, backward: boolean) {
+  async page(ownerId: string, args: SessionFilter, size: number, backward: boolean) {
     const where: P.SessionWhereInput = {
       ownerId,
       ...(args.status ? { status: args.status } : {}),
