@@ -24,7 +24,6 @@ import { openApiRoute } from "./http/openapi.js";
 import { AppError } from "./errors.js";
 import { createMetrics, metricsRoute } from "./http/metrics.js";
 import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from "./http/rate-limit.js";
-import { serverSecret } from "./store/api-keys.js";
 import { Redis } from "ioredis";
 import { createLogger, type Logger } from "./log.js";
 import { createAgent } from "./agent/index.js";
@@ -68,13 +67,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
 async function wire(config: Config, logger: Logger, db: Database, cleanup: (() => Promise<unknown>)[]): Promise<App> {
   const store = createStore(db.prisma);
-  const bus = await createBus(config, { log: store.log, logger, databaseUrl: config.DATABASE_URL });
+  const bus = await createBus(config, { log: store.system.events, logger, databaseUrl: config.DATABASE_URL });
   cleanup.push(() => bus.close());
   store.log.onAppend((sessionId, events) => bus.publish(sessionId, events));
 
   // The gauges read the runner and services, built below, only when scraped.
   const metrics = createMetrics({
-    queuedTurns: () => store.turns.countQueued(),
+    queuedTurns: () => store.system.turns.countQueued(),
     runningTurns: () => runner.runningCount(),
     subscriptions: () => services.events.activeStreams(),
   });
@@ -94,7 +93,7 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
 
   const auth = createAuth(config, store.apiKeys);
   // IMAGE_URL_SECRET when set (so an operator can rotate it), else one secret shared through the database.
-  const imageSecret = config.AUTH === "api_key" ? (config.IMAGE_URL_SECRET ?? (await serverSecret(db.prisma, "image-url"))) : null;
+  const imageSecret = config.AUTH === "api_key" ? (config.IMAGE_URL_SECRET ?? (await store.system.serverSecret("image-url"))) : null;
   const signer = imageSecret ? new ImageSigner(imageSecret, config.IMAGE_URL_TTL_S) : null;
   const imageLinks = createImageLinks(config, signer);
   const limiter = createRateLimiter(config, logger);

@@ -1,5 +1,5 @@
 // The use cases GraphQL resolvers and REST handlers call. No business rule
-// lives in a transport.
+// lives in a transport, and no transport sees the store or the bus.
 import { ToolRegistry } from "../agent/tools/registry.js";
 import type { Bus } from "../bus/bus.js";
 import type { Store } from "../store/index.js";
@@ -8,6 +8,8 @@ import type { TurnScheduler } from "./context.js";
 import { EventService } from "./events.js";
 import { ImageService } from "./images.js";
 import { MessageService } from "./messages.js";
+import { ModelService } from "./models.js";
+import { createBatchReads, type BatchReads } from "./reads.js";
 import { SessionService } from "./sessions.js";
 
 export interface Services {
@@ -16,8 +18,9 @@ export interface Services {
   events: EventService;
   images: ImageService;
   agents: AgentService;
-  store: Store;
-  bus: Bus;
+  models: ModelService;
+  /** Batched owner-scoped reads by id, for DataLoaders. */
+  reads: BatchReads;
 }
 
 export interface ServiceDeps {
@@ -35,17 +38,19 @@ const builtinTools = (registry = new ToolRegistry()) => (): ServerTool[] =>
   registry.specs().map((spec) => ({ ...spec, source: "BUILTIN", server: null }));
 
 export function createServices(deps: ServiceDeps): Services {
+  const models = new ModelService(deps.store);
   return {
-    sessions: new SessionService(deps.store, deps.scheduler),
-    messages: new MessageService(deps.store, deps.scheduler),
+    sessions: new SessionService(deps.store, models, deps.scheduler),
+    messages: new MessageService(deps.store, models, deps.scheduler),
     events: new EventService(deps.store, deps.bus, deps.keyRecheckMs ?? null),
     images: new ImageService(deps.store),
     agents: new AgentService(deps.store, deps.serverTools ?? builtinTools(), deps.maxIterations ?? 10),
-    store: deps.store,
-    bus: deps.bus,
+    models,
+    reads: createBatchReads(deps.store),
   };
 }
 
 export type { Actor, TurnScheduler } from "./context.js";
 export type { ServerTool } from "./agents.js";
+export type { BatchReads } from "./reads.js";
 export { LOCAL_OWNER } from "./context.js";
