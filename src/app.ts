@@ -30,8 +30,6 @@ import { createAgent } from "./agent/index.js";
 import type { TurnRunner } from "./agent/runner.js";
 import { aguiRoute } from "./http/agui.js";
 import { aiSdkRoute } from "./http/ai-sdk.js";
-import { ProtocolService } from "./service/protocols.js";
-import { ProtocolLinkStore } from "./store/protocol-links.js";
 
 export interface App {
   config: Config;
@@ -121,7 +119,7 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
     openApiRoute(),
   );
   // AG-UI and AI SDK streams (SPEC §13): views of the same log, through the same auth, limits and origin policy as REST.
-  const protocols = { protocols: new ProtocolService(new ProtocolLinkStore(db.prisma), services), config, logger, actorFor: auth.actorFor };
+  const protocols = { protocols: services.protocols, config, logger, actorFor: auth.actorFor };
   routes.push(aguiRoute(protocols), aiSdkRoute(protocols));
 
   return {

@@ -9,6 +9,7 @@ import { EventService } from "./events.js";
 import { ImageService } from "./images.js";
 import { MessageService } from "./messages.js";
 import { ModelService } from "./models.js";
+import { ProtocolService } from "./protocols.js";
 import { createBatchReads, type BatchReads } from "./reads.js";
 import { SessionService } from "./sessions.js";
 
@@ -19,6 +20,8 @@ export interface Services {
   images: ImageService;
   agents: AgentService;
   models: ModelService;
+  /** AG-UI and AI SDK: which session a thread or chat names, which turn a run streams. */
+  protocols: ProtocolService;
   /** Batched owner-scoped reads by id, for DataLoaders. */
   reads: BatchReads;
 }
@@ -39,10 +42,14 @@ const builtinTools = (registry = new ToolRegistry()) => (): ServerTool[] =>
 
 export function createServices(deps: ServiceDeps): Services {
   const models = new ModelService(deps.store);
+  const sessions = new SessionService(deps.store, models, deps.scheduler);
+  const messages = new MessageService(deps.store, models, deps.scheduler);
+  const events = new EventService(deps.store, deps.bus, deps.keyRecheckMs ?? null);
   return {
-    sessions: new SessionService(deps.store, models, deps.scheduler),
-    messages: new MessageService(deps.store, models, deps.scheduler),
-    events: new EventService(deps.store, deps.bus, deps.keyRecheckMs ?? null),
+    sessions,
+    messages,
+    events,
+    protocols: new ProtocolService(deps.store.protocolLinks, { sessions, messages, events }),
     images: new ImageService(deps.store),
     agents: new AgentService(deps.store, deps.serverTools ?? builtinTools(), deps.maxIterations ?? 10),
     models,

@@ -8,6 +8,7 @@ import { ApiKeyStore } from "./api-keys.js";
 import { EventLog } from "./event-log.js";
 import { EventStore } from "./events.js";
 import { ForkStore } from "./fork.js";
+import { ProtocolLinkStore } from "./protocol-links.js";
 import { ImageStore } from "./images.js";
 import { MessageStore } from "./messages.js";
 import { ModelStore } from "./models.js";
@@ -26,6 +27,8 @@ export interface Store {
   apiKeys: ApiKeyStore;
   agents: AgentStore;
   forks: ForkStore;
+  /** AG-UI threads and runs, AI SDK chats ↔ sessions and turns. */
+  protocolLinks: ProtocolLinkStore;
   /** SYSTEM: unscoped reads and writes for the turn runner, the buses and startup. */
   system: SystemStore;
 }
@@ -42,6 +45,7 @@ export function createStore(prisma: Prisma): Store {
     apiKeys: new ApiKeyStore(prisma),
     agents: new AgentStore(prisma),
     forks: new ForkStore(prisma, log),
+    protocolLinks: new ProtocolLinkStore(prisma),
     system: new SystemStore(prisma),
   };
 }
