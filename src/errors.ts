@@ -1,6 +1,6 @@
-// Domain errors: one class, one table of codes → statuses (SPEC §5). GraphQL
-// puts code/status/field in `extensions`; REST answers `{ error, status }`.
-import { GraphQLError } from "graphql";
+// Domain errors: one class, one table of codes → statuses (SPEC §5). How they
+// reach clients (GraphQL extensions, REST `{ error, status }`, masking of
+// anything else) is the one error responder's job: src/http/errors.ts.
 
 export const ERROR_STATUS = {
   INVALID_ID: 400,
@@ -28,16 +28,6 @@ export class AppError extends Error {
     super(message);
     this.name = "AppError";
     this.status = ERROR_STATUS[code];
-  }
-
-  toGraphQLError(): GraphQLError {
-    return new GraphQLError(this.message, {
-      extensions: { code: this.code, status: this.status, ...(this.field ? { field: this.field } : {}) },
-    });
-  }
-
-  toJSON(): { error: string; status: number } {
-    return { error: this.message, status: this.status };
   }
 }
 

@@ -11,7 +11,6 @@ import { createYoga, type YogaLogger } from "graphql-yoga";
 import { WebSocketServer } from "ws";
 import type { Config } from "../config.js";
 import { createContext, type GraphQLContext } from "../graphql/context.js";
-import { maskError, useErrorShaping } from "../graphql/errors.js";
 import { schema } from "../graphql/schema.js";
 import type { Logger } from "../log.js";
 import type { Services } from "../service/index.js";
@@ -25,11 +24,11 @@ import type { ImageLinks } from "./image-url.js";
 import { requestIdOf } from "./request-id.js";
 import { AppError } from "../errors.js";
 import { readBody } from "./body.js";
-import { sendError } from "./limits.js";
+import { GRAPHQL_PATH, graphqlError, isUnexpected, maskContextError, sendError, useErrorShaping } from "./errors.js";
 import { originPolicy, refusedOrigin } from "./origin.js";
 import type { Route } from "./server.js";
 
-export const GRAPHQL_PATH = "/graphql";
+export { GRAPHQL_PATH };
 
 export interface GraphQLDeps {
   config: Config;
@@ -71,7 +70,7 @@ export function mountGraphQL(deps: GraphQLDeps, server: Server): { route: Route;
       return origin && allowedOrigin(origin) ? { origin: [origin], credentials: true } : false;
     },
     logging: yogaLogger(logger),
-    maskedErrors: { maskError },
+    maskedErrors: { maskError: maskContextError(logger) },
     plugins: [
       useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf"] }),
       // Rejects oversized documents at parse/validation time, before any resolver runs.
@@ -87,13 +86,19 @@ export function mountGraphQL(deps: GraphQLDeps, server: Server): { route: Route;
       useErrorShaping(logger),
       useOperationMetrics(deps.metrics),
     ],
-    context: async ({ req, requestId }): Promise<GraphQLContext> =>
-      createContext({
-        actor: await deps.auth.actorFor(req),
-        services,
-        requestId,
-        imageUrl: (imageId) => deps.imageLinks.urlFor(req, imageId),
-      }),
+    context: async ({ req, requestId }): Promise<GraphQLContext> => {
+      try {
+        return createContext({
+          actor: await deps.auth.actorFor(req),
+          services,
+          requestId,
+          imageUrl: (imageId) => deps.imageLinks.urlFor(req, imageId),
+        });
+      } catch (error) {
+        // An unexpected one is masked and logged here, where the request id is known.
+        throw isUnexpected(error) ? graphqlError(error, { logger, requestId, where: "the GraphQL context (who is calling)" }) : error;
+      }
+    },
   });
 
   const route: Route = async (req, res, path) => {
@@ -108,7 +113,7 @@ export function mountGraphQL(deps: GraphQLDeps, server: Server): { route: Route;
       } catch (error) {
         if (!(error instanceof AppError)) throw error;
         res.setHeader("connection", "close");
-        sendError(res, path, error);
+        sendError(res, path, error, { logger, where: "GraphQL body" });
         return true;
       }
     }
@@ -167,6 +172,8 @@ export function mountGraphQL(deps: GraphQLDeps, server: Server): { route: Route;
         return true;
       },
       onComplete: (ctx, id) => void operations.get(ctx.extra.socket)?.delete(id),
+      // Whatever graphql-ws itself sends as an `error` message goes through the one responder too.
+      onError: (_ctx, _id, _payload, errors) => errors.map((error) => graphqlError(error, { logger, requestId: randomUUID(), where: "a graphql-ws operation" })),
       onSubscribe: async (ctx, id, payload) => {
         let live = operations.get(ctx.extra.socket);
         if (!live) operations.set(ctx.extra.socket, (live = new Set()));
@@ -175,12 +182,14 @@ export function mountGraphQL(deps: GraphQLDeps, server: Server): { route: Route;
         }
         const authorization = ctx.connectionParams?.authorization;
         const headers = { ...ctx.extra.request.headers, authorization: typeof authorization === "string" ? authorization : undefined };
+        const requestId = randomUUID();
+        const scene = { logger, requestId, where: "a graphql-ws operation" };
         const enveloped = yoga.getEnveloped({
           ...ctx,
           req: { headers },
           socket: ctx.extra.socket,
           params: payload,
-          requestId: randomUUID(),
+          requestId,
         });
         // graphql-armor's limits throw from parse (tokens) and validate (depth,
         // aliases): answer them as the operation's errors, as over HTTP, instead
@@ -191,14 +200,14 @@ export function mountGraphQL(deps: GraphQLDeps, server: Server): { route: Route;
           document = enveloped.parse(payload.query);
           errors = enveloped.validate(enveloped.schema, document);
         } catch (error) {
-          return [error instanceof GraphQLError ? error : (maskError(error) as GraphQLError)];
+          return [graphqlError(error, scene)];
         }
-        if (errors.length > 0) return errors;
+        if (errors.length > 0) return errors.map((error) => graphqlError(error, scene));
         let contextValue: GraphQLContext;
         try {
           contextValue = await enveloped.contextFactory();
         } catch (error) {
-          return [maskError(error) as GraphQLError]; // e.g. the key was revoked since connection_init
+          return [graphqlError(error, scene)]; // e.g. the key was revoked since connection_init
         }
         live.add(id); // from here on graphql-ws calls onComplete for this id
         return {

@@ -9,7 +9,7 @@ import { notFound } from "../errors.js";
 import type { ImageService } from "../service/images.js";
 import type { ActorResolver } from "./auth.js";
 import type { ImageLinks } from "./image-url.js";
-import { sendRestError } from "./rest.js";
+import { sendRestError } from "./errors.js";
 import type { Route } from "./server.js";
 
 export interface ImageContentDeps {
@@ -50,7 +50,7 @@ export function imageContentRoute(deps: ImageContentDeps): Route {
       res.writeHead(200, { ...headers, "content-length": image.bytes.byteLength });
       res.end(req.method === "HEAD" ? undefined : Buffer.from(image.bytes.buffer, image.bytes.byteOffset, image.bytes.byteLength));
     } catch (error) {
-      sendRestError(res, error, deps.logger, req);
+      sendRestError(res, error, { logger: deps.logger, where: `REST ${req.method} ${path}` });
     }
     return true;
   };

@@ -8,6 +8,7 @@ import type { Actor } from "../service/context.js";
 import type { Services } from "../service/index.js";
 import type { MessageRole } from "../generated/prisma/client.js";
 import { readBody, readJson } from "./body.js";
+import { sendRestError } from "./errors.js";
 import { sendJson } from "./health.js";
 import { restImage, restMessage, restSession } from "./rest-shapes.js";
 import { serveSessionSse } from "./sse.js";
@@ -100,7 +101,7 @@ export function restRoute(deps: RestDeps) {
       sendJson(res, 200, { status: result });
     }],
     ["GET", /^\/v1\/sessions\/(?<id>[^/]+)\/sse$/, async ({ req, res, url, params, actor }) => {
-      await serveSessionSse(services, actor, params.id!, req, res, url);
+      await serveSessionSse({ services, logger: deps.logger }, actor, params.id!, req, res, url);
     }],
     ["POST", /^\/v1\/images$/, async ({ req, res, actor }) => {
       const file = await multipartFile(req, config.MAX_BODY_BYTES);
@@ -131,24 +132,10 @@ export function restRoute(deps: RestDeps) {
       const actor = await deps.actorFor(req);
       await handler({ req, res, url, params, actor });
     } catch (error) {
-      sendRestError(res, error, deps.logger, req);
+      sendRestError(res, error, { logger: deps.logger, where: `REST ${req.method} ${path}` });
     }
     return true;
   };
-}
-
-export function sendRestError(res: ServerResponse, error: unknown, logger: Logger, req: IncomingMessage): void {
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  if (error instanceof AppError) {
-    const message = error.field && !error.message.includes(error.field) ? `${error.field}: ${error.message}` : error.message;
-    sendJson(res, error.status, { error: message, status: error.status });
-    return;
-  }
-  logger.error({ err: error, method: req.method, url: req.url, requestId: res.getHeader("x-request-id") }, "unexpected error in REST handler");
-  sendJson(res, 500, { error: "Internal server error", status: 500 });
 }
 
 function pick(body: Record<string, unknown>, keys: string[]) {
