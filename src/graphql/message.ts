@@ -1,12 +1,14 @@
 // Messages, read from the Message projection rows (src/store/rows.ts); their
-// JSON columns hold the stored REST shapes, mapped here to camelCase.
+// JSON columns hold the stored REST shapes, mapped here to camelCase. Also
+// Session.messages, so that this file imports session.ts and not the reverse.
 import type { ContentPart, Disclosure, JsonObject, StoredControls, StoredExternalActor } from "../domain/content.js";
 import { MessagePhase, MessageRole } from "../generated/prisma/enums.js";
 import { notFound } from "../errors.js";
 import { parseId } from "../ids.js";
 import type { MessageRow } from "../store/rows.js";
 import { builder } from "./builder.js";
-import { connectionType } from "./connection.js";
+import { encodeCursor } from "../service/paging.js";
+import { connectionType, toConnection } from "./connection.js";
 import { ContentPartRef } from "./content.js";
 import { ErrorDisclosureRef } from "./model.js";
 import { NodeRef } from "./node.js";
@@ -81,6 +83,25 @@ MessageRef.implement({
 });
 
 export const MessageConnectionRef = connectionType("Message", MessageRef);
+
+builder.objectField(SessionRef, "messages", (t) =>
+  t.field({
+    type: MessageConnectionRef,
+    description:
+      "Chronological. last: N gives the newest N, oldest first. Without first/last: the first 100. Page size above 500: VALIDATION_FAILED.",
+    args: {
+      first: t.arg.int(),
+      after: t.arg.string(),
+      last: t.arg.int(),
+      before: t.arg.string(),
+      roles: t.arg({ type: [MessageRoleRef] }),
+    },
+    resolve: async (session, args, { services }) => {
+      const page = await services.messages.page(session.id, args);
+      return toConnection({ ...page, fromCursor: page.cursor != null }, (m) => encodeCursor(m.sequence), page.totalCount);
+    },
+  }),
+);
 
 builder.queryField("message", (t) =>
   t.field({

@@ -1,14 +1,9 @@
-// GraphQL on /graphql: queries and mutations over HTTP, subscriptions over SSE
-// (yoga, graphql-sse "distinct connections" mode) and over graphql-ws on the
-// same path of the same server. One context factory serves all three.
-import { randomUUID } from "node:crypto";
+// GraphQL on /graphql: the yoga server (queries and mutations over HTTP,
+// subscriptions over SSE in graphql-sse "distinct connections" mode), with
+// its plugins and the one context factory. graphql-ws on the same path is
+// src/http/graphql-ws.ts, which runs operations through this same yoga.
 import type { IncomingHttpHeaders, IncomingMessage, Server } from "node:http";
-import type { Duplex } from "node:stream";
-import { GraphQLError, type ExecutionArgs } from "graphql";
-import type { OperationResult } from "graphql-ws";
-import { useServer } from "graphql-ws/use/ws";
 import { createYoga, type YogaLogger } from "graphql-yoga";
-import { WebSocketServer } from "ws";
 import type { Config } from "../config.js";
 import { createContext, type GraphQLContext } from "../graphql/context.js";
 import { schema } from "../graphql/schema.js";
@@ -18,15 +13,16 @@ import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import type { Auth } from "./auth.js";
 import type { Metrics } from "./metrics.js";
-import { useOperationMetrics } from "../graphql/observability.js";
+import { useOperationReports } from "../graphql/observability.js";
 import { GRAPHIQL_DEFAULT_QUERY } from "./graphiql.js";
 import type { ImageLinks } from "./image-url.js";
 import { requestIdOf } from "./request-id.js";
 import { AppError } from "../errors.js";
 import { readBody } from "./body.js";
 import { GRAPHQL_PATH, graphqlError, isUnexpected, maskContextError, sendError, useErrorShaping } from "./errors.js";
-import { originPolicy, refusedOrigin } from "./origin.js";
+import { originPolicy } from "./origin.js";
 import type { Route } from "./server.js";
+import { mountGraphQLWs } from "./graphql-ws.js";
 
 export { GRAPHQL_PATH };
 
@@ -39,26 +35,33 @@ export interface GraphQLDeps {
   imageLinks: ImageLinks;
 }
 
-/** The graphql-ws close code for a missing or bad key (SPEC §7). */
-export const WS_FORBIDDEN = 4403;
-
 /** What each transport hands yoga besides the request: the caller's headers and the request id. */
-interface ServerContext {
+export interface ServerContext {
   req: { headers: IncomingHttpHeaders };
   requestId: string;
 }
 
-/** The root value of a graphql-ws operation: yoga's enveloped executors. */
-interface EnvelopedRoot {
-  execute: (args: ExecutionArgs) => OperationResult;
-  subscribe: (args: ExecutionArgs) => OperationResult;
+/** Serves /graphql over HTTP and SSE (the route) and over graphql-ws (the server's upgrades). */
+export function mountGraphQL(deps: GraphQLDeps, server: Server): { route: Route; close(): Promise<void> } {
+  const yoga = createGraphQLServer(deps);
+  const route = graphqlRoute(deps, yoga);
+  const ws = mountGraphQLWs(deps, yoga, server);
+  return {
+    route,
+    async close() {
+      await ws.close(); // closes every socket with 1001 Going Away
+      await yoga.dispose();
+    },
+  };
 }
 
-export function mountGraphQL(deps: GraphQLDeps, server: Server): { route: Route; close(): Promise<void> } {
+export type GraphQLServer = ReturnType<typeof createGraphQLServer>;
+
+function createGraphQLServer(deps: GraphQLDeps) {
   const { config, logger, services } = deps;
   const allowedOrigin = originPolicy(config);
 
-  const yoga = createYoga<ServerContext, GraphQLContext>({
+  return createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
@@ -84,7 +87,7 @@ export function mountGraphQL(deps: GraphQLDeps, server: Server): { route: Route;
         blockFieldSuggestion: { enabled: false },
       }),
       useErrorShaping(logger),
-      useOperationMetrics(deps.metrics),
+      useOperationReports(({ type, ok }) => deps.metrics.graphqlOperations.inc({ type, outcome: ok ? "success" : "error" })),
     ],
     context: async ({ req, requestId }): Promise<GraphQLContext> => {
       try {
@@ -100,8 +103,11 @@ export function mountGraphQL(deps: GraphQLDeps, server: Server): { route: Route;
       }
     },
   });
+}
 
-  const route: Route = async (req, res, path) => {
+function graphqlRoute(deps: GraphQLDeps, yoga: GraphQLServer): Route {
+  const { config, logger } = deps;
+  return async (req, res, path) => {
     if (path !== GRAPHQL_PATH) return false;
     // A body with no Content-Length (chunked) is read here, under the limit, so
     // an oversized one is a 413 like a declared one: yoga's multipart parser
@@ -119,117 +125,6 @@ export function mountGraphQL(deps: GraphQLDeps, server: Server): { route: Route;
     }
     await yoga.handle(req, res, { req, requestId: requestIdOf(res) });
     return true;
-  };
-
-  // graphql-transport-ws on the same path, with yoga's plugins (errors, context)
-  // applied through getEnveloped, as yoga's graphql-ws recipe does.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: config.MAX_BODY_BYTES });
-  wss.on("connection", (socket) => {
-    deps.metrics.wsConnections.inc();
-    socket.once("close", () => deps.metrics.wsConnections.dec());
-  });
-  /** Live operations per socket, to cap them (WS_MAX_SUBSCRIPTIONS). */
-  const operations = new WeakMap<object, Set<string>>();
-  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (new URL(req.url ?? "/", "http://localhost").pathname !== GRAPHQL_PATH) {
-      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
-      return;
-    }
-    // Cross-site WebSocket hijacking: WebSockets ignore CORS, so a socket opened
-    // by a page ALLOWED_ORIGINS does not let in is refused here.
-    if (refusedOrigin(req, allowedOrigin)) {
-      socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n");
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
-  };
-  server.on("upgrade", onUpgrade);
-
-  const wsServer = useServer(
-    {
-      execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
-      subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
-      // The key travels in the connection_init payload, not in the upgrade's headers;
-      // a missing or bad one closes the socket with 4403 before any operation.
-      onConnect: async (ctx) => {
-        if (!deps.auth.required) return true;
-        const authorization = ctx.connectionParams?.authorization;
-        try {
-          await deps.auth.fromAuthorization(authorization);
-        } catch {
-          ctx.extra.socket.close(WS_FORBIDDEN, "Forbidden");
-          return false;
-        }
-        // A key revoked later also ends the sockets it opened, within AUTH_RECHECK_MS.
-        const socket = ctx.extra.socket;
-        const recheck = setInterval(() => {
-          deps.auth.fromAuthorization(authorization).catch((error: unknown) => {
-            if (error instanceof AppError) socket.close(WS_FORBIDDEN, "Forbidden");
-          });
-        }, config.AUTH_RECHECK_MS);
-        recheck.unref();
-        socket.once("close", () => clearInterval(recheck));
-        return true;
-      },
-      onComplete: (ctx, id) => void operations.get(ctx.extra.socket)?.delete(id),
-      // Whatever graphql-ws itself sends as an `error` message goes through the one responder too.
-      onError: (_ctx, _id, _payload, errors) => errors.map((error) => graphqlError(error, { logger, requestId: randomUUID(), where: "a graphql-ws operation" })),
-      onSubscribe: async (ctx, id, payload) => {
-        let live = operations.get(ctx.extra.socket);
-        if (!live) operations.set(ctx.extra.socket, (live = new Set()));
-        if (live.size >= config.WS_MAX_SUBSCRIPTIONS) {
-          return [new GraphQLError(`At most ${config.WS_MAX_SUBSCRIPTIONS} operations per connection`, { extensions: { code: "RATE_LIMITED", status: 429 } })];
-        }
-        const authorization = ctx.connectionParams?.authorization;
-        const headers = { ...ctx.extra.request.headers, authorization: typeof authorization === "string" ? authorization : undefined };
-        const requestId = randomUUID();
-        const scene = { logger, requestId, where: "a graphql-ws operation" };
-        const enveloped = yoga.getEnveloped({
-          ...ctx,
-          req: { headers },
-          socket: ctx.extra.socket,
-          params: payload,
-          requestId,
-        });
-        // graphql-armor's limits throw from parse (tokens) and validate (depth,
-        // aliases): answer them as the operation's errors, as over HTTP, instead
-        // of letting graphql-ws close the whole socket with 4500.
-        let document;
-        let errors: readonly GraphQLError[];
-        try {
-          document = enveloped.parse(payload.query);
-          errors = enveloped.validate(enveloped.schema, document);
-        } catch (error) {
-          return [graphqlError(error, scene)];
-        }
-        if (errors.length > 0) return errors.map((error) => graphqlError(error, scene));
-        let contextValue: GraphQLContext;
-        try {
-          contextValue = await enveloped.contextFactory();
-        } catch (error) {
-          return [graphqlError(error, scene)]; // e.g. the key was revoked since connection_init
-        }
-        live.add(id); // from here on graphql-ws calls onComplete for this id
-        return {
-          schema: enveloped.schema,
-          document,
-          operationName: payload.operationName,
-          variableValues: payload.variables,
-          contextValue,
-          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe } satisfies EnvelopedRoot,
-        };
-      },
-    },
-    wss,
-  );
-
-  return {
-    route,
-    async close() {
-      server.off("upgrade", onUpgrade);
-      await wsServer.dispose(); // closes every socket with 1001 Going Away
-      await yoga.dispose();
-    },
   };
 }
 
