@@ -1,8 +1,8 @@
 // Messages, read from the Message projection rows (src/store/rows.ts); their
 // JSON columns hold the stored REST shapes, mapped here to camelCase. Also
 // Session.messages, so that this file imports session.ts and not the reverse.
-import type { ContentPart, Disclosure, JsonObject, StoredControls, StoredExternalActor } from "../domain/content.js";
-import { MessagePhase, MessageRole } from "../generated/prisma/enums.js";
+import type { ContentPart, JsonObject, StoredControls, StoredExternalActor } from "../domain/content.js";
+import { ERROR_DISCLOSURE, fromRestSpelling } from "../domain/enums.js";
 import { notFound } from "../errors.js";
 import { parseId } from "../ids.js";
 import type { MessageRow } from "../store/rows.js";
@@ -10,16 +10,9 @@ import { builder } from "./builder.js";
 import { encodeCursor } from "../service/paging.js";
 import { connectionType, toConnection } from "./connection.js";
 import { ContentPartRef } from "./content.js";
-import { ErrorDisclosureRef } from "./model.js";
+import { ErrorDisclosureRef, MessagePhaseRef, MessageRoleRef } from "./enums.js";
 import { NodeRef } from "./node.js";
 import { SessionRef } from "./session.js";
-
-export const MessageRoleRef = builder.enumType(MessageRole, { name: "MessageRole" });
-
-export const MessagePhaseRef = builder.enumType(MessagePhase, {
-  name: "MessagePhase",
-  description: "COMMENTARY for an agent message that calls tools, FINAL_ANSWER for the turn's answer.",
-});
 
 const ReasoningRef = builder.objectRef<{ effort?: string }>("Reasoning").implement({
   fields: (t) => ({ effort: t.string({ nullable: true, resolve: (r) => r.effort ?? null }) }),
@@ -33,7 +26,7 @@ const ControlsRef = builder.objectRef<StoredControls>("Controls").implement({
     errorDisclosure: t.field({
       type: ErrorDisclosureRef,
       nullable: true,
-      resolve: (c) => (c.error_disclosure ? (c.error_disclosure.toUpperCase() as Uppercase<Disclosure>) : null),
+      resolve: (c) => (c.error_disclosure ? (fromRestSpelling(ERROR_DISCLOSURE, c.error_disclosure) ?? null) : null),
     }),
     hints: t.field({ type: "JSON", nullable: true, resolve: (c) => c.hints ?? null }),
     locale: t.string({ nullable: true, resolve: (c) => c.locale ?? null }),

@@ -1,17 +1,12 @@
 // Sessions: the type and the session queries and mutations. Session.messages
 // and Session.events are defined by message.ts and event.ts, so imports among
 // the type families run one way (event → message → session).
-import { SessionStatus } from "../generated/prisma/enums.js";
 import { parseId } from "../ids.js";
 import type { Session } from "../store/sessions.js";
 import { builder, type SchemaTypes } from "./builder.js";
 import { connectionType, toConnection } from "./connection.js";
+import { SessionStatusRef } from "./enums.js";
 import { NodeRef } from "./node.js";
-
-export const SessionStatusRef = builder.enumType(SessionStatus, {
-  name: "SessionStatus",
-  description: "STARTED until the first turn, ACTIVE while a turn runs, IDLE after.",
-});
 
 export const SessionRef = builder.objectRef<Session>("Session");
 
