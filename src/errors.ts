@@ -8,6 +8,8 @@ export const ERROR_STATUS = {
   BAD_REQUEST: 400,
   VALIDATION_FAILED: 422,
   NOT_FOUND: 404,
+  /** A REST route asked with a method it does not serve (answered with `Allow`): REST only. */
+  METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,

@@ -15,6 +15,7 @@ import type { Logger } from "../log.js";
 import type { GraphQLContext } from "../graphql/context.js";
 import { sendJson } from "./health.js";
 import { requestIdOf } from "./request-id.js";
+import { restErrorMessage } from "./rest-keys.js";
 
 export const GRAPHQL_PATH = "/graphql";
 /** What GraphQL clients see for an unexpected error. */
@@ -175,12 +176,12 @@ export interface RestErrorBody {
   status: number;
 }
 
-/** The REST answer for an error: `{ error, status }` (SPEC §6); unexpected ones are masked and logged. */
+/**
+ * The REST answer for an error: `{ error, status }` (SPEC §6), worded in
+ * REST's names (src/http/rest-keys.ts); unexpected ones are masked and logged.
+ */
 export function restError(error: unknown, scene: ErrorScene): RestErrorBody {
-  if (error instanceof AppError) {
-    const message = error.field && !error.message.includes(error.field) ? `${error.field}: ${error.message}` : error.message;
-    return { error: message, status: error.status };
-  }
+  if (error instanceof AppError) return { error: restErrorMessage(error), status: error.status };
   logUnexpected(error, scene);
   return { error: UNEXPECTED_REST_MESSAGE, status: 500 };
 }
@@ -190,6 +191,12 @@ export function sendRestError(res: ServerResponse, error: unknown, scene: Omit<E
   const body = restError(error, { ...scene, requestId: requestIdOf(res) });
   if (res.headersSent) res.end();
   else sendJson(res, body.status, body, headers);
+}
+
+/** 405 with `Allow` (HEAD wherever GET is served). */
+export function sendMethodNotAllowed(res: ServerResponse, method: string | undefined, path: string, methods: readonly string[], scene: Omit<ErrorScene, "requestId">): void {
+  const allow = [...new Set(methods.flatMap((m) => (m === "GET" ? ["GET", "HEAD"] : [m])))].join(", ");
+  sendRestError(res, new AppError("METHOD_NOT_ALLOWED", `Method ${method} is not allowed on ${path}; allowed: ${allow}`), scene, { allow });
 }
 
 /** Answers in the shape clients of `path` expect: GraphQL errors on /graphql, REST `{ error, status }` elsewhere. */

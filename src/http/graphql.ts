@@ -3,13 +3,14 @@
 // its plugins and the one context factory. graphql-ws on the same path is
 // src/http/graphql-ws.ts, which runs operations through this same yoga.
 import type { IncomingHttpHeaders, IncomingMessage, Server } from "node:http";
-import { createYoga, type YogaLogger } from "graphql-yoga";
+import { createYoga, type Plugin, type YogaLogger } from "graphql-yoga";
+import { GraphQLError } from "graphql";
+import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import type { Config } from "../config.js";
 import { createContext, type GraphQLContext } from "../graphql/context.js";
 import { schema } from "../graphql/schema.js";
 import type { Logger } from "../log.js";
 import type { Services } from "../service/index.js";
-import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import type { Auth } from "./auth.js";
 import type { Metrics } from "./metrics.js";
@@ -75,7 +76,7 @@ function createGraphQLServer(deps: GraphQLDeps) {
     logging: yogaLogger(logger),
     maskedErrors: { maskError: maskContextError(logger) },
     plugins: [
-      useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf"] }),
+      useCsrfRefusal(),
       // Rejects oversized documents at parse/validation time, before any resolver runs.
       EnvelopArmorPlugin({
         maxDepth: { n: config.GRAPHQL_MAX_DEPTH },
@@ -125,6 +126,31 @@ function graphqlRoute(deps: GraphQLDeps, yoga: GraphQLServer): Route {
     }
     await yoga.handle(req, res, { req, requestId: requestIdOf(res) });
     return true;
+  };
+}
+
+export const CSRF_HEADER = "x-graphql-yoga-csrf";
+
+/**
+ * yoga's CSRF prevention (a request a browser may send cross-site without a
+ * preflight — a GET, a form or multipart POST — needs a non-simple header),
+ * with a refusal that says what to send instead of yoga's bare "Required
+ * CSRF header(s) not present".
+ */
+function useCsrfRefusal(): Plugin {
+  const check = useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }).onRequestParse!;
+  return {
+    onRequestParse(payload) {
+      try {
+        return check(payload);
+      } catch {
+        throw new GraphQLError(
+          `Refused as a possible cross-site request (CSRF): send the operation as a POST with content-type: application/json, ` +
+            `or add the ${CSRF_HEADER} header (any value) to GET requests and multipart uploads`,
+          { extensions: { code: "FORBIDDEN", status: 403, http: { status: 403 } } },
+        );
+      }
+    },
   };
 }
 

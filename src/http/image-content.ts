@@ -9,7 +9,7 @@ import { notFound } from "../errors.js";
 import type { ImageService } from "../service/images.js";
 import type { ActorResolver } from "./auth.js";
 import type { ImageLinks } from "./image-url.js";
-import { sendRestError } from "./errors.js";
+import { sendMethodNotAllowed, sendRestError } from "./errors.js";
 import type { Route } from "./server.js";
 
 export interface ImageContentDeps {
@@ -26,7 +26,11 @@ const PATH = /^\/v1\/images\/([^/]+)\/content$/;
 export function imageContentRoute(deps: ImageContentDeps): Route {
   return async (req, res, path) => {
     const match = PATH.exec(path);
-    if (!match || (req.method !== "GET" && req.method !== "HEAD")) return false;
+    if (!match) return false;
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      sendMethodNotAllowed(res, req.method, path, ["GET"], { logger: deps.logger, where: "REST image bytes" });
+      return true;
+    }
     try {
       const id = parseId("img", decodeURIComponent(match[1]!), "image_id");
       const url = new URL(req.url ?? "/", "http://localhost");

@@ -6,12 +6,13 @@ import { AppError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Actor } from "../service/context.js";
 import type { Services } from "../service/index.js";
-import type { MessageRole } from "../generated/prisma/client.js";
+import { MESSAGE_ROLE, SESSION_STATUS, parseRestEnum } from "../domain/enums.js";
 import { readBody, readJson } from "./body.js";
-import { sendRestError } from "./errors.js";
+import { sendMethodNotAllowed, sendRestError } from "./errors.js";
 import { sendJson } from "./health.js";
 import { restImage, restMessage, restSession } from "./rest-shapes.js";
-import { serveSessionSse } from "./sse.js";
+import { listParam, serveSessionSse } from "./sse.js";
+import { REST_KEYS, fromRestKeys } from "./rest-keys.js";
 import type { ImageLinks } from "./image-url.js";
 import { originPolicy, refusedOrigin } from "./origin.js";
 
@@ -38,10 +39,7 @@ export function restRoute(deps: RestDeps) {
     if (typeof v !== "object" || Array.isArray(v)) throw new AppError("VALIDATION_FAILED", `${field} must be a JSON object`, field);
     return v as Record<string, unknown>;
   };
-  const sessionInput = (b: Record<string, unknown>) => ({
-    ...pick(b, ["title", "locale", "hints", "tags", "metadata"]),
-    ...("model_id" in b ? { modelId: b.model_id } : {}),
-  });
+  const sessionInput = (b: Record<string, unknown>) => fromRestKeys(b, REST_KEYS.session);
 
   const routes: [string, RegExp, Handler][] = [
     ["POST", /^\/v1\/sessions$/, async ({ req, res, actor }) => {
@@ -49,11 +47,11 @@ export function restRoute(deps: RestDeps) {
       sendJson(res, 201, restSession(session));
     }],
     ["GET", /^\/v1\/sessions$/, async ({ res, url, actor }) => {
-      const status = url.searchParams.get("status")?.toUpperCase() as "STARTED" | "ACTIVE" | "IDLE" | undefined;
+      const status = url.searchParams.get("status");
       const page = await services.sessions.list(actor, {
         first: intParam(url, "limit", 20),
         after: url.searchParams.get("after"),
-        status: status ?? null,
+        status: status === null ? null : parseRestEnum(SESSION_STATUS, status, "status"),
         tag: url.searchParams.get("tag"),
       });
       sendJson(res, 200, { data: page.nodes.map(restSession), total: await page.count() });
@@ -68,31 +66,22 @@ export function restRoute(deps: RestDeps) {
       sendJson(res, 200, { id: await services.sessions.delete(actor, params.id), deleted: true });
     }],
     ["POST", /^\/v1\/sessions\/(?<id>[^/]+)\/messages$/, async ({ req, res, params, actor }) => {
-      const body = asObject(await json(req), "body");
+      const body = fromRestKeys(asObject(await json(req), "body"), REST_KEYS.createMessage);
       const message = asObject(body.message, "message");
       const controls = body.controls == null ? null : asObject(body.controls, "controls");
-      const actorIn = body.external_actor == null ? null : asObject(body.external_actor, "external_actor");
+      const actorIn = body.externalActor == null ? null : asObject(body.externalActor, "external_actor");
       const created = await services.messages.create(actor, {
+        ...body,
         sessionId: params.id,
         message: { role: message.role as string | undefined, content: message.content },
-        controls: controls && {
-          modelId: controls.model_id,
-          reasoning: controls.reasoning,
-          errorDisclosure: controls.error_disclosure,
-          hints: controls.hints,
-          locale: controls.locale,
-          maxTokens: controls.max_tokens,
-        },
-        externalActor: actorIn && { actorId: actorIn.actor_id, actorName: actorIn.actor_name, metadata: actorIn.metadata, source: actorIn.source },
-        metadata: body.metadata,
-        tags: body.tags,
-        idempotencyKey: body.client_message_id,
+        controls: controls && fromRestKeys(controls, REST_KEYS.controls),
+        externalActor: actorIn && fromRestKeys(actorIn, REST_KEYS.externalActor),
       });
       sendJson(res, 201, restMessage(created));
     }],
     ["GET", /^\/v1\/sessions\/(?<id>[^/]+)\/messages$/, async ({ res, url, params, actor }) => {
       const session = await services.sessions.get(actor, params.id, "session_id");
-      const roles = url.searchParams.getAll("role").flatMap((r) => r.split(",")).filter(Boolean).map((r) => r.toUpperCase() as MessageRole);
+      const roles = listParam(url, "role").map((role) => parseRestEnum(MESSAGE_ROLE, role, "role"));
       const page = await services.messages.page(session.id, { first: intParam(url, "limit", REST_MAX_MESSAGES, REST_MAX_MESSAGES), roles }, REST_MAX_MESSAGES);
       sendJson(res, 200, { data: page.nodes.map(restMessage), total: await page.totalCount() });
     }],
@@ -121,12 +110,13 @@ export function restRoute(deps: RestDeps) {
     const matches = routes.filter(([, pattern]) => pattern.test(path));
     if (matches.length === 0) return false;
     const route = matches.find(([method]) => method === req.method || (method === "GET" && req.method === "HEAD"));
+    if (!route) {
+      sendMethodNotAllowed(res, req.method, path, matches.map(([method]) => method), { logger: deps.logger, where: "REST routing" });
+      return true;
+    }
     try {
-      if (!route) throw new AppError("BAD_REQUEST", `Method ${req.method} is not allowed on ${path}`);
       // CSRF: a page of a site ALLOWED_ORIGINS does not let in may not write through the visitor's browser.
-      if (req.method !== "GET" && req.method !== "HEAD" && refusedOrigin(req, allowedOrigin)) {
-        throw new AppError("FORBIDDEN", "Cross-site request refused: send it from this server's own pages, or from a client that is not a browser");
-      }
+      if (req.method !== "GET" && req.method !== "HEAD" && refusedOrigin(req, allowedOrigin)) throw crossSiteRefusal(req.headers.origin);
       const [, pattern, handler] = route;
       const params = (pattern.exec(path)?.groups ?? {}) as Params;
       const actor = await deps.actorFor(req);
@@ -138,8 +128,13 @@ export function restRoute(deps: RestDeps) {
   };
 }
 
-function pick(body: Record<string, unknown>, keys: string[]) {
-  return Object.fromEntries(keys.filter((k) => k in body).map((k) => [k, body[k]]));
+function crossSiteRefusal(origin: string | undefined): AppError {
+  const from = origin ? `a page of ${origin.slice(0, 100)}` : "another site's page";
+  return new AppError(
+    "FORBIDDEN",
+    `Cross-site request refused: it comes from ${from}, which ALLOWED_ORIGINS does not list. ` +
+      "Add that origin to ALLOWED_ORIGINS to let its pages call this API; clients that are not browsers (curl, SDKs) send no Origin and are not refused.",
+  );
 }
 
 function intParam(url: URL, name: string, fallback: number, max = 500): number {
