@@ -24,3 +24,35 @@ export function useOperationReports(report: (operation: OperationReport) => void
     }),
   };
 }
+
+/** What a request's log line says about its GraphQL operation. */
+export interface OperationNote {
+  operationName?: string | null;
+  operationType?: string;
+  errorCodes?: string[];
+}
+
+/** A transport puts `note` in yoga's server context to hear about its operation. */
+export interface NotedContext {
+  note?: (note: OperationNote) => void;
+  params?: { operationName?: string | null };
+}
+
+/** Notes each operation's name and type as soon as its document is parsed (HTTP, SSE and graphql-ws alike). */
+export function useOperationNotes(): Plugin {
+  return {
+    onParse: ({ context }) => {
+      const { note, params } = context as NotedContext;
+      if (!note) return;
+      return ({ result }) => {
+        if (!result || result instanceof Error) return;
+        const operation = getOperationAST(result as DocumentNode, params?.operationName);
+        note({ operationName: operation?.name?.value ?? params?.operationName ?? null, operationType: operation?.operation ?? "unknown" });
+      };
+    },
+  };
+}
+
+/** The codes of a result's errors, in order (an error without a code counts as its message's kind). */
+export const errorCodesOf = (errors: readonly { extensions?: Record<string, unknown> }[] | undefined): string[] =>
+  (errors ?? []).map((error) => (typeof error.extensions?.code === "string" ? error.extensions.code : "GRAPHQL_ERROR"));

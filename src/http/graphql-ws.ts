@@ -12,12 +12,22 @@ import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import { AppError } from "../errors.js";
 import type { GraphQLContext } from "../graphql/context.js";
+import { errorCodesOf, type OperationNote } from "../graphql/observability.js";
 import { GRAPHQL_PATH, graphqlError } from "./errors.js";
 import type { GraphQLDeps, GraphQLServer } from "./graphql.js";
 import { originPolicy, refusedOrigin } from "./origin.js";
 
 /** The graphql-ws close code for a missing or bad key (SPEC §7). */
 export const WS_FORBIDDEN = 4403;
+
+/** One operation's log line, filled in as it runs. */
+interface OperationLog extends OperationNote {
+  requestId: string;
+  errorCodes: string[];
+  started: number;
+  /** Counted against WS_MAX_SUBSCRIPTIONS (refused ones are not). */
+  running: boolean;
+}
 
 /** The root value of a graphql-ws operation: yoga's enveloped executors. */
 interface EnvelopedRoot {
@@ -29,12 +39,32 @@ export function mountGraphQLWs(deps: GraphQLDeps, yoga: GraphQLServer, server: S
   const { config, logger } = deps;
   const allowedOrigin = originPolicy(config);
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.MAX_BODY_BYTES });
-  wss.on("connection", (socket) => {
+  /** Each socket's id (in its log lines) and its operations by graphql-ws id. */
+  const connections = new WeakMap<object, { connectionId: string; operations: Map<string, OperationLog> }>();
+  wss.on("connection", (socket, req: IncomingMessage) => {
+    const connectionId = randomUUID();
+    const opened = performance.now();
+    connections.set(socket, { connectionId, operations: new Map() });
     deps.metrics.wsConnections.inc();
-    socket.once("close", () => deps.metrics.wsConnections.dec());
+    logger.info({ connectionId, remoteAddress: req.socket.remoteAddress, origin: req.headers.origin }, "graphql-ws connected");
+    socket.once("close", (code, reason) => {
+      deps.metrics.wsConnections.dec();
+      for (const id of connections.get(socket)?.operations.keys() ?? []) finish(socket, id); // still running when the socket went
+      logger.info({ connectionId, code, reason: reason.toString().slice(0, 120), ms: Math.round(performance.now() - opened) }, "graphql-ws closed");
+    });
   });
-  /** Live operations per socket, to cap them (WS_MAX_SUBSCRIPTIONS). */
-  const operations = new WeakMap<object, Set<string>>();
+  /** Ends an operation's record with one log line (once, whichever of complete and error comes). */
+  const finish = (socket: object, id: string, errors: readonly { extensions?: Record<string, unknown> }[] = []) => {
+    const connection = connections.get(socket);
+    const operation = connection?.operations.get(id);
+    if (!connection || !operation) return;
+    connection.operations.delete(id);
+    const { started, ...fields } = operation;
+    fields.errorCodes.push(...errorCodesOf(errors));
+    logger.info({ connectionId: connection.connectionId, ...fields, ms: Math.round(performance.now() - started) }, "graphql-ws operation");
+  };
+  /** Operations the socket has running (WS_MAX_SUBSCRIPTIONS caps them). */
+  const running = (socket: object) => [...(connections.get(socket)?.operations.values() ?? [])].filter((op) => op.running).length;
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (new URL(req.url ?? "/", "http://localhost").pathname !== GRAPHQL_PATH) {
       socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
@@ -76,18 +106,29 @@ export function mountGraphQLWs(deps: GraphQLDeps, yoga: GraphQLServer, server: S
         socket.once("close", () => clearInterval(recheck));
         return true;
       },
-      onComplete: (ctx, id) => void operations.get(ctx.extra.socket)?.delete(id),
-      // Whatever graphql-ws itself sends as an `error` message goes through the one responder too.
-      onError: (_ctx, _id, _payload, errors) => errors.map((error) => graphqlError(error, { logger, requestId: randomUUID(), where: "a graphql-ws operation" })),
+      onComplete: (ctx, id) => finish(ctx.extra.socket, id),
+      // Whatever graphql-ws sends as an `error` message goes through the one responder (no `extensions.http`).
+      onError: (ctx, id, _payload, errors) => {
+        const requestId = connections.get(ctx.extra.socket)?.operations.get(id)?.requestId ?? randomUUID();
+        const shaped = errors.map((error) => graphqlError(error, { logger, requestId, where: "a graphql-ws operation" }));
+        finish(ctx.extra.socket, id, shaped);
+        return shaped;
+      },
+      onNext: (ctx, id, _payload, _args, result) => {
+        const operation = connections.get(ctx.extra.socket)?.operations.get(id);
+        if (!result.errors?.length) return;
+        operation?.errorCodes.push(...errorCodesOf(result.errors));
+        return { ...result, errors: result.errors.map((error) => graphqlError(error, { logger, requestId: operation?.requestId ?? "", where: "a graphql-ws operation" })) };
+      },
       onSubscribe: async (ctx, id, payload) => {
-        let live = operations.get(ctx.extra.socket);
-        if (!live) operations.set(ctx.extra.socket, (live = new Set()));
-        if (live.size >= config.WS_MAX_SUBSCRIPTIONS) {
+        const requestId = randomUUID();
+        const operation: OperationLog = { requestId, operationName: payload.operationName ?? null, operationType: "unknown", errorCodes: [], started: performance.now(), running: false };
+        connections.get(ctx.extra.socket)?.operations.set(id, operation);
+        if (running(ctx.extra.socket) >= config.WS_MAX_SUBSCRIPTIONS) {
           return [new GraphQLError(`At most ${config.WS_MAX_SUBSCRIPTIONS} operations per connection`, { extensions: { code: "RATE_LIMITED", status: 429 } })];
         }
         const authorization = ctx.connectionParams?.authorization;
         const headers = { ...ctx.extra.request.headers, authorization: typeof authorization === "string" ? authorization : undefined };
-        const requestId = randomUUID();
         const scene = { logger, requestId, where: "a graphql-ws operation" };
         const enveloped = yoga.getEnveloped({
           ...ctx,
@@ -95,6 +136,7 @@ export function mountGraphQLWs(deps: GraphQLDeps, yoga: GraphQLServer, server: S
           socket: ctx.extra.socket,
           params: payload,
           requestId,
+          note: (note: OperationNote) => Object.assign(operation, note),
         });
         // graphql-armor's limits throw from parse (tokens) and validate (depth,
         // aliases): answer them as the operation's errors, as over HTTP, instead
@@ -114,7 +156,7 @@ export function mountGraphQLWs(deps: GraphQLDeps, yoga: GraphQLServer, server: S
         } catch (error) {
           return [graphqlError(error, scene)]; // e.g. the key was revoked since connection_init
         }
-        live.add(id); // from here on graphql-ws calls onComplete for this id
+        operation.running = true; // from here on graphql-ws calls onComplete for this id
         return {
           schema: enveloped.schema,
           document,
@@ -127,6 +169,16 @@ export function mountGraphQLWs(deps: GraphQLDeps, yoga: GraphQLServer, server: S
     },
     wss,
   );
+
+  // graphql-ws' own listener prints a socket's error (a frame over maxPayload,
+  // bad framing) to stderr as a stack trace; the client's mistake is one
+  // warning line here instead, and ws has already closed the socket (1009, 1002).
+  wss.on("connection", (socket) => {
+    for (const listener of socket.listeners("error")) socket.off("error", listener as (error: Error) => void);
+    socket.on("error", (error: Error & { code?: string }) => {
+      logger.warn({ connectionId: connections.get(socket)?.connectionId, code: error.code, reason: error.message }, "graphql-ws socket error");
+    });
+  });
 
   return {
     async close() {

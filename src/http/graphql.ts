@@ -3,7 +3,7 @@
 // its plugins and the one context factory. graphql-ws on the same path is
 // src/http/graphql-ws.ts, which runs operations through this same yoga.
 import type { IncomingHttpHeaders, IncomingMessage, Server } from "node:http";
-import { createYoga, type Plugin, type YogaLogger } from "graphql-yoga";
+import { createYoga, isAsyncIterable, type Plugin, type YogaLogger } from "graphql-yoga";
 import { GraphQLError } from "graphql";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import type { Config } from "../config.js";
@@ -14,10 +14,11 @@ import type { Services } from "../service/index.js";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import type { Auth } from "./auth.js";
 import type { Metrics } from "./metrics.js";
-import { useOperationReports } from "../graphql/observability.js";
+import { errorCodesOf, useOperationNotes, useOperationReports, type OperationNote } from "../graphql/observability.js";
 import { GRAPHIQL_DEFAULT_QUERY } from "./graphiql.js";
 import type { ImageLinks } from "./image-url.js";
 import { requestIdOf } from "./request-id.js";
+import { noteOnRequestLog } from "./request-log.js";
 import { AppError } from "../errors.js";
 import { readBody } from "./body.js";
 import { GRAPHQL_PATH, graphqlError, isUnexpected, maskContextError, sendError, useErrorShaping } from "./errors.js";
@@ -40,6 +41,8 @@ export interface GraphQLDeps {
 export interface ServerContext {
   req: { headers: IncomingHttpHeaders };
   requestId: string;
+  /** Hears the operation's name, type and error codes (for the request's log line). */
+  note: (note: OperationNote) => void;
 }
 
 /** Serves /graphql over HTTP and SSE (the route) and over graphql-ws (the server's upgrades). */
@@ -89,6 +92,14 @@ function createGraphQLServer(deps: GraphQLDeps) {
       }),
       useErrorShaping(logger),
       useOperationReports(({ type, ok }) => deps.metrics.graphqlOperations.inc({ type, outcome: ok ? "success" : "error" })),
+      useOperationNotes(),
+      // Every HTTP answer, parse and validation errors included, passes here; a stream's errors are its events'.
+      {
+        onResultProcess: ({ result, serverContext }) => {
+          const results = Array.isArray(result) ? result : isAsyncIterable(result) ? [] : [result];
+          serverContext.note({ errorCodes: results.flatMap((r) => errorCodesOf(r.errors)) });
+        },
+      } satisfies Plugin<GraphQLContext, ServerContext>,
     ],
     context: async ({ req, requestId }): Promise<GraphQLContext> => {
       try {
@@ -124,7 +135,7 @@ function graphqlRoute(deps: GraphQLDeps, yoga: GraphQLServer): Route {
         return true;
       }
     }
-    await yoga.handle(req, res, { req, requestId: requestIdOf(res) });
+    await yoga.handle(req, res, { req, requestId: requestIdOf(res), note: (note) => noteOnRequestLog(res, note) });
     return true;
   };
 }

@@ -6,6 +6,7 @@ import type { Logger } from "../log.js";
 import { sendError } from "./errors.js";
 import { AppError } from "../errors.js";
 import { assignRequestId } from "./request-id.js";
+import { requestLogNotes } from "./request-log.js";
 import type { Metrics } from "./metrics.js";
 
 export type Route = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean> | boolean;
@@ -21,7 +22,7 @@ export function createHttpServer(routes: readonly Route[], logger: Logger, metri
     res.once("close", () => {
       const seconds = (performance.now() - started) / 1000;
       metrics?.httpDuration.observe({ method: req.method ?? "", route: routeLabel(path), status: String(res.statusCode) }, seconds);
-      logger.info({ requestId, method: req.method, path, status: res.statusCode, ms: Math.round(seconds * 1000) }, "request");
+      logger.info({ requestId, method: req.method, path, status: res.statusCode, ms: Math.round(seconds * 1000), ...requestLogNotes(res) }, "request");
     });
     try {
       for (const route of routes) if (await route(req, res, path)) return;
