@@ -11,11 +11,11 @@ import { createContext, type GraphQLContext } from "../graphql/context.js";
 import { schema } from "../graphql/schema.js";
 import type { Logger } from "../log.js";
 import type { Services } from "../service/index.js";
-import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import type { Auth } from "./auth.js";
 import type { Metrics } from "./metrics.js";
 import { errorCodesOf, useOperationNotes, useOperationReports, type OperationNote } from "../graphql/observability.js";
 import { GRAPHIQL_DEFAULT_QUERY } from "./graphiql.js";
+import { useDocumentLimits } from "./graphql-limits.js";
 import type { ImageLinks } from "./image-url.js";
 import { requestIdOf } from "./request-id.js";
 import { noteOnRequestLog } from "./request-log.js";
@@ -80,16 +80,7 @@ function createGraphQLServer(deps: GraphQLDeps) {
     maskedErrors: { maskError: maskContextError(logger) },
     plugins: [
       useCsrfRefusal(),
-      // Rejects oversized documents at parse/validation time, before any resolver runs.
-      EnvelopArmorPlugin({
-        maxDepth: { n: config.GRAPHQL_MAX_DEPTH },
-        maxAliases: { n: config.GRAPHQL_MAX_ALIASES },
-        maxTokens: { n: config.GRAPHQL_MAX_TOKENS },
-        costLimit: { maxCost: config.GRAPHQL_MAX_COST },
-        maxDirectives: { n: 50 },
-        // GraphiQL's "did you mean" helps developers; keep it.
-        blockFieldSuggestion: { enabled: false },
-      }),
+      useDocumentLimits(config),
       useErrorShaping(logger),
       useOperationReports(({ type, ok }) => deps.metrics.graphqlOperations.inc({ type, outcome: ok ? "success" : "error" })),
       useOperationNotes(),
