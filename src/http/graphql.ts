@@ -4,7 +4,7 @@
 // src/http/graphql-ws.ts, which runs operations through this same yoga.
 import type { IncomingHttpHeaders, IncomingMessage, Server } from "node:http";
 import { createYoga, isAsyncIterable, type Plugin, type YogaLogger } from "graphql-yoga";
-import { GraphQLError } from "graphql";
+import { execute, GraphQLError, subscribe } from "graphql";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import type { Config } from "../config.js";
 import { createContext, type GraphQLContext } from "../graphql/context.js";
@@ -79,6 +79,7 @@ function createGraphQLServer(deps: GraphQLDeps) {
     logging: yogaLogger(logger),
     maskedErrors: { maskError: maskContextError(logger) },
     plugins: [
+      useGraphQLJsExecution(),
       useCsrfRefusal(),
       useDocumentLimits(config),
       useErrorShaping(logger),
@@ -128,6 +129,20 @@ function graphqlRoute(deps: GraphQLDeps, yoga: GraphQLServer): Route {
     }
     await yoga.handle(req, res, { req, requestId: requestIdOf(res), note: (note) => noteOnRequestLog(res, note) });
     return true;
+  };
+}
+
+/**
+ * Runs operations with graphql-js' own execute and subscribe, which build each
+ * result object in the order the query asked for its fields (spec §7.2.2).
+ * yoga's default executor (@graphql-tools/executor 2.0.1, pinned for Node 20)
+ * writes fields in the order they resolve, so `{ models { id } session { … } }`
+ * could answer session first. Every transport runs through these hooks.
+ */
+function useGraphQLJsExecution(): Plugin {
+  return {
+    onExecute: ({ setExecuteFn }) => setExecuteFn(execute),
+    onSubscribe: ({ setSubscribeFn }) => setSubscribeFn(subscribe),
   };
 }
 
