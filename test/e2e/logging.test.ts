@@ -4,21 +4,13 @@
 // each with their ids; a frame over MAX_BODY_BYTES is one warning line, not a
 // stack trace on stderr; and graphql-ws errors never carry yoga's internal
 // `extensions.http`.
-import { pino } from "pino";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pgliteBackend } from "../support/backends.js";
 import { eventually, gql, subscribeWs, wsClient } from "../support/clients.js";
 import { createSession, sendText, settled } from "../support/fixtures.js";
+import { captureLogs } from "../support/logs.js";
 import { startServer, type TestServer } from "../support/server.js";
-
-type LogLine = { level: number; msg: string; [key: string]: any };
-
-function captureLogs() {
-  const lines: LogLine[] = [];
-  const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
-  return { lines, logger };
-}
 
 describe("log lines", () => {
   const backend = pgliteBackend();

@@ -4,20 +4,13 @@
 // request id and the real cause. No mocks: the Event table disappears under
 // the running app between the session check and the replay, so the stream's
 // first read fails the way a lost database would.
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backends } from "../support/backends.js";
 import { subscribeSse, subscribeWs, wsClient, type Result } from "../support/clients.js";
 import { createSession } from "../support/fixtures.js";
+import { captureLogs } from "../support/logs.js";
 import { readSse } from "../support/sse.js";
 import { startServer, type TestServer } from "../support/server.js";
-
-interface LogLine {
-  level: number;
-  msg: string;
-  requestId?: string;
-  err?: { message: string; stack?: string };
-}
 
 const SUBSCRIPTION = `subscription($s: ID!) { sessionEvents(sessionId: $s, after: 0) { sequence } }`;
 /** What the cause looks like (the missing table's name, SQL words): none of it may reach a client. */
@@ -27,10 +20,9 @@ for (const backend of await backends()) {
   describe(`an unexpected error inside an event stream on ${backend.name}`, () => {
     let server: TestServer;
     let url: string;
-    const logLines: LogLine[] = [];
+    const { lines: logLines, logger } = captureLogs();
 
     beforeAll(async () => {
-      const logger = pino({ level: "info" }, { write: (line: string) => void logLines.push(JSON.parse(line) as LogLine) });
       server = await startServer(backend, {}, { logger });
       url = server.url;
     });
