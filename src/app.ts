@@ -18,7 +18,8 @@ import type { Route } from "./http/server.js";
 import { createAuth } from "./http/auth.js";
 import { createImageLinks } from "./http/image-url.js";
 import { ImageSigner } from "./http/image-signing.js";
-import { limitsRoute, sendError } from "./http/limits.js";
+import { limitsRoute } from "./http/limits.js";
+import { sendError } from "./http/errors.js";
 import { hostPolicy } from "./http/host-guard.js";
 import { openApiRoute } from "./http/openapi.js";
 import { AppError } from "./errors.js";
@@ -103,7 +104,7 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
     healthRoutes({ ping: db.ping, isShuttingDown: () => shuttingDown }),
     (req, res, path) => {
       if (hostAllowed(req)) return false;
-      sendError(res, path, new AppError("FORBIDDEN", `Host ${JSON.stringify(req.headers.host)} is not served here: add it to ALLOWED_HOSTS`));
+      sendError(res, path, new AppError("FORBIDDEN", `Host ${JSON.stringify(req.headers.host)} is not served here: add it to ALLOWED_HOSTS`), { logger, where: "host guard" });
       return true;
     },
     metricsRoute(metrics),

@@ -34,8 +34,8 @@ const schema = z.object({
   GRAPHQL_MAX_DEPTH: int(1).default(12),
   GRAPHQL_MAX_ALIASES: int(0).default(30),
   GRAPHQL_MAX_TOKENS: int(1).default(5000),
-  /** graphql-armor's cost limit (field and depth weights). */
-  GRAPHQL_MAX_COST: int(1).default(50_000),
+  /** graphql-armor's cost limit: about the values an answer can hold (fields × literal page sizes; see src/http/graphql-limits.ts). */
+  GRAPHQL_MAX_COST: int(1).default(200_000),
   /** How often long-lived streams (graphql-ws, REST SSE) re-check their API key, so a revoked key ends them. */
   AUTH_RECHECK_MS: int(100).default(30_000),
   /** Operations one graphql-ws connection may run at once. */

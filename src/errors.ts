@@ -1,6 +1,6 @@
-// Domain errors: one class, one table of codes → statuses (SPEC §5). GraphQL
-// puts code/status/field in `extensions`; REST answers `{ error, status }`.
-import { GraphQLError } from "graphql";
+// Domain errors: one class, one table of codes → statuses (SPEC §5). How they
+// reach clients (GraphQL extensions, REST `{ error, status }`, masking of
+// anything else) is the one error responder's job: src/http/errors.ts.
 
 export const ERROR_STATUS = {
   INVALID_ID: 400,
@@ -8,6 +8,8 @@ export const ERROR_STATUS = {
   BAD_REQUEST: 400,
   VALIDATION_FAILED: 422,
   NOT_FOUND: 404,
+  /** A REST route asked with a method it does not serve (answered with `Allow`): REST only. */
+  METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
@@ -28,16 +30,6 @@ export class AppError extends Error {
     super(message);
     this.name = "AppError";
     this.status = ERROR_STATUS[code];
-  }
-
-  toGraphQLError(): GraphQLError {
-    return new GraphQLError(this.message, {
-      extensions: { code: this.code, status: this.status, ...(this.field ? { field: this.field } : {}) },
-    });
-  }
-
-  toJSON(): { error: string; status: number } {
-    return { error: this.message, status: this.status };
   }
 }
 

@@ -146,8 +146,10 @@ export class TurnRunner implements TurnScheduler {
     }, Math.max(50, Math.floor(this.options.leaseMs / 3)));
     const done = runTurn({ ...this.deps, leaseOwner: this.instanceId }, turn, controller.signal);
     this.active.set(turn.sessionId, { turnId: turn.id, controller, done });
+    this.logger.info({ sessionId: turn.sessionId, turnId: turn.id, inputMessageId: turn.inputMessageId }, "turn started");
     try {
       const outcome = await done;
+      this.logger.info({ sessionId: turn.sessionId, turnId: turn.id, outcome, ms: Math.round(performance.now() - started) }, "turn ended");
       this.observer.turnEnded?.(outcome, (performance.now() - started) / 1000);
     } catch (err) {
       // A store failure mid-turn: the lease expires and recovery closes the turn.

@@ -1,11 +1,12 @@
-// The event log: SessionEvent, and the sessionEvents subscription
-// (replay-then-live, src/service/event-stream.ts).
+// The event log: SessionEvent, Session.events, and the sessionEvents
+// subscription (replay-then-live, src/service/event-stream.ts).
 import type { StoredEvent } from "../domain/events.js";
 import { builder } from "./builder.js";
 import { MessageRef } from "./message.js";
 import { MESSAGE_EVENT_TYPES } from "../domain/messages.js";
 import { NodeRef } from "./node.js";
 import { EventPayloadRef } from "./payload.js";
+import { SessionRef } from "./session.js";
 
 const EventContextRef = builder.objectRef<StoredEvent["context"]>("EventContext").implement({
   fields: (t) => ({
@@ -41,6 +42,15 @@ SessionEventRef.implement({
     }),
   }),
 });
+
+builder.objectField(SessionRef, "events", (t) =>
+  t.field({
+    type: [SessionEventRef],
+    description: "The event log after a sequence, oldest first (first defaults to 100).",
+    args: { after: t.arg.int(), first: t.arg.int(), types: t.arg.stringList() },
+    resolve: (session, args, { actor, services }) => services.events.list(actor, session.id, args),
+  }),
+);
 
 builder.subscriptionField("sessionEvents", (t) =>
   t.field({

@@ -4,8 +4,8 @@
 import type { InputPart } from "../domain/content.js";
 import type { MessageInput } from "../domain/validation.js";
 import { builder } from "./builder.js";
-import { MessageRef, MessageRoleRef } from "./message.js";
-import { ErrorDisclosureRef } from "./model.js";
+import { ErrorDisclosureRef, MessageRoleRef } from "./enums.js";
+import { MessageRef } from "./message.js";
 
 const TextInput = builder.inputType("TextInput", {
   fields: (t) => ({ text: t.string({ required: true }) }),

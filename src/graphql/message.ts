@@ -1,23 +1,18 @@
 // Messages, read from the Message projection rows (src/store/rows.ts); their
-// JSON columns hold the stored REST shapes, mapped here to camelCase.
-import type { ContentPart, Disclosure, JsonObject, StoredControls, StoredExternalActor } from "../domain/content.js";
-import { MessagePhase, MessageRole } from "../domain/enums.js";
+// JSON columns hold the stored REST shapes, mapped here to camelCase. Also
+// Session.messages, so that this file imports session.ts and not the reverse.
+import type { ContentPart, JsonObject, StoredControls, StoredExternalActor } from "../domain/content.js";
+import { ERROR_DISCLOSURE, fromRestSpelling } from "../domain/enums.js";
 import { notFound } from "../errors.js";
 import { parseId } from "../ids.js";
 import type { Message } from "../domain/messages.js";
 import { builder } from "./builder.js";
-import { connectionType } from "./connection.js";
+import { encodeCursor } from "../service/paging.js";
+import { connectionType, toConnection } from "./connection.js";
 import { ContentPartRef } from "./content.js";
-import { ErrorDisclosureRef } from "./model.js";
+import { ErrorDisclosureRef, MessagePhaseRef, MessageRoleRef } from "./enums.js";
 import { NodeRef } from "./node.js";
 import { SessionRef } from "./session.js";
-
-export const MessageRoleRef = builder.enumType(MessageRole, { name: "MessageRole" });
-
-export const MessagePhaseRef = builder.enumType(MessagePhase, {
-  name: "MessagePhase",
-  description: "COMMENTARY for an agent message that calls tools, FINAL_ANSWER for the turn's answer.",
-});
 
 const ReasoningRef = builder.objectRef<{ effort?: string }>("Reasoning").implement({
   fields: (t) => ({ effort: t.string({ nullable: true, resolve: (r) => r.effort ?? null }) }),
@@ -31,7 +26,7 @@ const ControlsRef = builder.objectRef<StoredControls>("Controls").implement({
     errorDisclosure: t.field({
       type: ErrorDisclosureRef,
       nullable: true,
-      resolve: (c) => (c.error_disclosure ? (c.error_disclosure.toUpperCase() as Uppercase<Disclosure>) : null),
+      resolve: (c) => (c.error_disclosure ? (fromRestSpelling(ERROR_DISCLOSURE, c.error_disclosure) ?? null) : null),
     }),
     hints: t.field({ type: "JSON", nullable: true, resolve: (c) => c.hints ?? null }),
     locale: t.string({ nullable: true, resolve: (c) => c.locale ?? null }),
@@ -81,6 +76,25 @@ MessageRef.implement({
 });
 
 export const MessageConnectionRef = connectionType("Message", MessageRef);
+
+builder.objectField(SessionRef, "messages", (t) =>
+  t.field({
+    type: MessageConnectionRef,
+    description:
+      "Chronological. last: N gives the newest N, oldest first. Without first/last: the first 100. Page size above 500: VALIDATION_FAILED.",
+    args: {
+      first: t.arg.int(),
+      after: t.arg.string(),
+      last: t.arg.int(),
+      before: t.arg.string(),
+      roles: t.arg({ type: [MessageRoleRef] }),
+    },
+    resolve: async (session, args, { actor, services }) => {
+      const page = await services.messages.page(actor, session.id, args);
+      return toConnection({ ...page, fromCursor: page.cursor != null }, (m) => encodeCursor(m.sequence), page.totalCount);
+    },
+  }),
+);
 
 builder.queryField("message", (t) =>
   t.field({

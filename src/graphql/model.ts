@@ -1,13 +1,8 @@
 // Models a message may name in controls.modelId.
-import { ErrorDisclosure } from "../domain/enums.js";
 import type { Model } from "../store/models.js";
 import { builder } from "./builder.js";
+import { ErrorDisclosureRef } from "./enums.js";
 import { NodeRef } from "./node.js";
-
-export const ErrorDisclosureRef = builder.enumType(ErrorDisclosure, {
-  name: "ErrorDisclosure",
-  description: "How much of a failed turn's error the client sees (absent means STANDARD).",
-});
 
 export const ModelRef = builder.objectRef<Model>("Model");
 

@@ -9,7 +9,7 @@ import type { StoredEvent } from "../domain/events.js";
 import { builder, type SchemaTypes } from "./builder.js";
 import { ToolCallPartRef, ToolResultContentRef } from "./content.js";
 import { MessageRef } from "./message.js";
-import { ErrorDisclosureRef } from "./model.js";
+import { ErrorDisclosureRef } from "./enums.js";
 
 export const UsageRef = builder.objectRef<Partial<Usage>>("Usage").implement({
   description: "Tokens a model step (or a whole turn) used.",

@@ -2,6 +2,7 @@
 // schema.graphql stores it (lexicographically sorted, so diffs stay small).
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphql";
 import { builder } from "./builder.js";
+import "./enums.js";
 import "./node.js";
 import "./model.js";
 import "./image.js";

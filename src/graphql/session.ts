@@ -1,19 +1,12 @@
-// Sessions: the type, its message page and event list, and the session
-// queries and mutations.
-import { SessionStatus } from "../domain/enums.js";
+// Sessions: the type and the session queries and mutations. Session.messages
+// and Session.events are defined by message.ts and event.ts, so imports among
+// the type families run one way (event → message → session).
 import { parseId } from "../ids.js";
-import { encodeCursor } from "../service/paging.js";
 import type { Session } from "../store/sessions.js";
 import { builder, type SchemaTypes } from "./builder.js";
 import { connectionType, toConnection } from "./connection.js";
-import { SessionEventRef } from "./event.js";
-import { MessageConnectionRef, MessageRoleRef } from "./message.js";
+import { SessionStatusRef } from "./enums.js";
 import { NodeRef } from "./node.js";
-
-export const SessionStatusRef = builder.enumType(SessionStatus, {
-  name: "SessionStatus",
-  description: "STARTED until the first turn, ACTIVE while a turn runs, IDLE after.",
-});
 
 export const SessionRef = builder.objectRef<Session>("Session");
 
@@ -31,28 +24,6 @@ SessionRef.implement({
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
     lastSequence: t.exposeInt("lastSequence", { description: "Sequence of the session's latest event." }),
-    messages: t.field({
-      type: MessageConnectionRef,
-      description:
-        "Chronological. last: N gives the newest N, oldest first. Without first/last: the first 100. Page size above 500: VALIDATION_FAILED.",
-      args: {
-        first: t.arg.int(),
-        after: t.arg.string(),
-        last: t.arg.int(),
-        before: t.arg.string(),
-        roles: t.arg({ type: [MessageRoleRef] }),
-      },
-      resolve: async (session, args, { actor, services }) => {
-        const page = await services.messages.page(actor, session.id, args);
-        return toConnection({ ...page, fromCursor: page.cursor != null }, (m) => encodeCursor(m.sequence), page.totalCount);
-      },
-    }),
-    events: t.field({
-      type: [SessionEventRef],
-      description: "The event log after a sequence, oldest first (first defaults to 100).",
-      args: { after: t.arg.int(), first: t.arg.int(), types: t.arg.stringList() },
-      resolve: (session, args, { actor, services }) => services.events.list(actor, session.id, args),
-    }),
   }),
 });
 

@@ -15,7 +15,7 @@ import type { LogEvent } from "../protocols/log-event.js";
 import type { RunLink } from "../store/protocol-links.js";
 import { readJson } from "./body.js";
 import { originPolicy, refusedOrigin } from "./origin.js";
-import { sendRestError } from "./rest.js";
+import { sendRestError } from "./errors.js";
 import type { Route } from "./server.js";
 import { HEARTBEAT_MS } from "./sse.js";
 
@@ -62,7 +62,7 @@ export function aguiRoute(deps: ProtocolRouteDeps): Route {
       // Last-Event-ID resumes a run this runId already named; a new run starts at its beginning.
       await streamFrames(res, runFrames(events, mapper, known ? cursor : null), () => void events.return?.());
     } catch (error) {
-      sendRestError(res, error, deps.logger, req);
+      sendRestError(res, error, { logger: deps.logger, where: `${req.method} ${path}` });
     }
     return true;
   };

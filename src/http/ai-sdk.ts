@@ -14,7 +14,7 @@ import type { LogEvent } from "../protocols/log-event.js";
 import type { TurnStart } from "../store/protocol-links.js";
 import { readJson } from "./body.js";
 import { originPolicy, refusedOrigin } from "./origin.js";
-import { sendRestError } from "./rest.js";
+import { sendRestError } from "./errors.js";
 import type { Route } from "./server.js";
 import { HEARTBEAT_MS } from "./sse.js";
 import type { ProtocolRouteDeps } from "./agui.js";
@@ -76,7 +76,7 @@ export function aiSdkRoute(deps: ProtocolRouteDeps): Route {
       if (resumeMatch) await resume(res, actor, decodeURIComponent(resumeMatch.groups!.id!));
       else await post(req, res, actor);
     } catch (error) {
-      sendRestError(res, error, deps.logger, req);
+      sendRestError(res, error, { logger: deps.logger, where: `${req.method} ${path}` });
     }
     return true;
   };

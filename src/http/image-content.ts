@@ -9,7 +9,7 @@ import { notFound } from "../errors.js";
 import type { ImageService } from "../service/images.js";
 import type { ActorResolver } from "./auth.js";
 import type { ImageLinks } from "./image-url.js";
-import { sendRestError } from "./rest.js";
+import { sendMethodNotAllowed, sendRestError } from "./errors.js";
 import type { Route } from "./server.js";
 
 export interface ImageContentDeps {
@@ -26,7 +26,11 @@ const PATH = /^\/v1\/images\/([^/]+)\/content$/;
 export function imageContentRoute(deps: ImageContentDeps): Route {
   return async (req, res, path) => {
     const match = PATH.exec(path);
-    if (!match || (req.method !== "GET" && req.method !== "HEAD")) return false;
+    if (!match) return false;
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      sendMethodNotAllowed(res, req.method, path, ["GET"], { logger: deps.logger, where: "REST image bytes" });
+      return true;
+    }
     try {
       const id = parseId("img", decodeURIComponent(match[1]!), "image_id");
       const url = new URL(req.url ?? "/", "http://localhost");
@@ -50,7 +54,7 @@ export function imageContentRoute(deps: ImageContentDeps): Route {
       res.writeHead(200, { ...headers, "content-length": image.bytes.byteLength });
       res.end(req.method === "HEAD" ? undefined : Buffer.from(image.bytes.buffer, image.bytes.byteOffset, image.bytes.byteLength));
     } catch (error) {
-      sendRestError(res, error, deps.logger, req);
+      sendRestError(res, error, { logger: deps.logger, where: `REST ${req.method} ${path}` });
     }
     return true;
   };

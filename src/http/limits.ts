@@ -4,20 +4,11 @@
 // errors on /graphql, `{ error, status }` elsewhere.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { AppError } from "../errors.js";
-import { sendJson } from "./health.js";
+import { sendError } from "./errors.js";
 import { rateKey, type RateLimiter } from "./rate-limit.js";
 import type { Route } from "./server.js";
 import { tooLarge } from "./body.js";
 import type { Logger } from "../log.js";
-
-/** Sends a domain error in the shape clients of `path` expect. */
-export function sendError(res: ServerResponse, path: string, error: AppError, headers: Record<string, string> = {}): void {
-  if (path === "/graphql") {
-    sendJson(res, error.status, { errors: [{ message: error.message, extensions: { code: error.code, status: error.status } }] }, headers);
-  } else {
-    sendJson(res, error.status, { error: error.message, status: error.status }, headers);
-  }
-}
 
 const UNLIMITED_PATHS = new Set(["/health", "/ready", "/metrics"]);
 
@@ -32,11 +23,12 @@ export interface LimitsOptions {
 export function limitsRoute(options: LimitsOptions): Route {
   return async (req: IncomingMessage, res: ServerResponse, path: string) => {
     if (UNLIMITED_PATHS.has(path)) return false;
+    const scene = { logger: options.logger, where: `limits of ${req.method} ${path}` };
     const declared = Number(req.headers["content-length"]);
     if (Number.isFinite(declared) && declared > options.maxBodyBytes) {
       // Answer without reading the body, then close: the client may still be sending it.
       res.setHeader("connection", "close");
-      sendError(res, path, tooLarge(options.maxBodyBytes));
+      sendError(res, path, tooLarge(options.maxBodyBytes), scene);
       return true;
     }
     if (options.limiter) {
@@ -48,7 +40,7 @@ export function limitsRoute(options: LimitsOptions): Route {
       });
       if (!decision.allowed) {
         const error = new AppError("RATE_LIMITED", `Rate limit exceeded: try again in ${decision.retryAfter} s`);
-        sendError(res, path, error, { "retry-after": String(decision.retryAfter) });
+        sendError(res, path, error, scene, { "retry-after": String(decision.retryAfter) });
         return true;
       }
     }

@@ -6,11 +6,13 @@ import { AppError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Actor } from "../service/context.js";
 import type { Services } from "../service/index.js";
-import type { MessageRole } from "../domain/enums.js";
+import { MESSAGE_ROLE, SESSION_STATUS, parseRestEnum } from "../domain/enums.js";
 import { readBody, readJson } from "./body.js";
+import { sendMethodNotAllowed, sendRestError } from "./errors.js";
 import { sendJson } from "./health.js";
 import { restAgent, restImage, restMessage, restSession } from "./rest-shapes.js";
-import { serveSessionSse } from "./sse.js";
+import { listParam, serveSessionSse } from "./sse.js";
+import { REST_KEYS, fromRestKeys } from "./rest-keys.js";
 import type { ImageLinks } from "./image-url.js";
 import { originPolicy, refusedOrigin } from "./origin.js";
 
@@ -35,17 +37,8 @@ export function restRoute(deps: RestDeps) {
     if (typeof v !== "object" || Array.isArray(v)) throw new AppError("VALIDATION_FAILED", `${field} must be a JSON object`, field);
     return v as Record<string, unknown>;
   };
-  const sessionInput = (b: Record<string, unknown>) => ({
-    ...pick(b, ["title", "locale", "hints", "tags", "metadata"]),
-    ...("model_id" in b ? { modelId: b.model_id } : {}),
-    ...("agent_id" in b ? { agentId: b.agent_id } : {}),
-  });
-  // snake_case body keys → the camelCase fields the service validates (an absent key stays absent).
-  const agentInput = (b: Record<string, unknown>) => {
-    const keys = { name: "name", description: "description", instructions: "instructions", model_id: "modelId", tools: "tools",
-      approval_required: "approvalRequired", client_tools: "clientTools", max_iterations: "maxIterations" } as const;
-    return Object.fromEntries(Object.entries(keys).filter(([k]) => k in b).map(([k, field]) => [field, b[k]]));
-  };
+  const sessionInput = (b: Record<string, unknown>) => fromRestKeys(b, REST_KEYS.session);
+  const agentInput = (b: Record<string, unknown>) => fromRestKeys(b, REST_KEYS.agent);
 
   const routes: [string, RegExp, Handler][] = [
     ["POST", /^\/v1\/sessions$/, async ({ req, res, actor }) => {
@@ -53,11 +46,11 @@ export function restRoute(deps: RestDeps) {
       sendJson(res, 201, restSession(session));
     }],
     ["GET", /^\/v1\/sessions$/, async ({ res, url, actor }) => {
-      const status = url.searchParams.get("status")?.toUpperCase() as "STARTED" | "ACTIVE" | "IDLE" | undefined;
+      const status = url.searchParams.get("status");
       const page = await services.sessions.list(actor, {
         limit: intParam(url, "limit"),
         after: url.searchParams.get("after"),
-        status: status ?? null,
+        status: status === null ? null : parseRestEnum(SESSION_STATUS, status, "status"),
         tag: url.searchParams.get("tag"),
       });
       sendJson(res, 200, { data: page.nodes.map(restSession), total: await page.count() });
@@ -72,30 +65,21 @@ export function restRoute(deps: RestDeps) {
       sendJson(res, 200, { id: await services.sessions.delete(actor, params.id), deleted: true });
     }],
     ["POST", /^\/v1\/sessions\/(?<id>[^/]+)\/messages$/, async ({ req, res, params, actor }) => {
-      const body = asObject(await json(req), "body");
+      const body = fromRestKeys(asObject(await json(req), "body"), REST_KEYS.createMessage);
       const message = asObject(body.message, "message");
       const controls = body.controls == null ? null : asObject(body.controls, "controls");
-      const actorIn = body.external_actor == null ? null : asObject(body.external_actor, "external_actor");
+      const actorIn = body.externalActor == null ? null : asObject(body.externalActor, "external_actor");
       const created = await services.messages.create(actor, {
+        ...body,
         sessionId: params.id,
         message: { role: message.role as string | undefined, content: message.content },
-        controls: controls && {
-          modelId: controls.model_id,
-          reasoning: controls.reasoning,
-          errorDisclosure: controls.error_disclosure,
-          hints: controls.hints,
-          locale: controls.locale,
-          maxTokens: controls.max_tokens,
-        },
-        externalActor: actorIn && { actorId: actorIn.actor_id, actorName: actorIn.actor_name, metadata: actorIn.metadata, source: actorIn.source },
-        metadata: body.metadata,
-        tags: body.tags,
-        idempotencyKey: body.client_message_id,
+        controls: controls && fromRestKeys(controls, REST_KEYS.controls),
+        externalActor: actorIn && fromRestKeys(actorIn, REST_KEYS.externalActor),
       });
       sendJson(res, 201, restMessage(created));
     }],
     ["GET", /^\/v1\/sessions\/(?<id>[^/]+)\/messages$/, async ({ res, url, params, actor }) => {
-      const roles = url.searchParams.getAll("role").flatMap((r) => r.split(",")).filter(Boolean).map((r) => r.toUpperCase() as MessageRole);
+      const roles = listParam(url, "role").map((role) => parseRestEnum(MESSAGE_ROLE, role, "role"));
       const page = await services.messages.list(actor, params.id, { limit: intParam(url, "limit"), roles }, "session_id");
       sendJson(res, 200, { data: page.nodes.map(restMessage), total: await page.totalCount() });
     }],
@@ -104,11 +88,11 @@ export function restRoute(deps: RestDeps) {
       sendJson(res, 200, { status: result });
     }],
     ["POST", /^\/v1\/sessions\/(?<id>[^/]+)\/fork$/, async ({ req, res, params, actor }) => {
-      const body = asObject(await json(req), "body");
-      sendJson(res, 201, restSession(await services.sessions.fork(actor, { sessionId: params.id, atSequence: body.at_sequence, title: body.title })));
+      const body = fromRestKeys(asObject(await json(req), "body"), REST_KEYS.fork);
+      sendJson(res, 201, restSession(await services.sessions.fork(actor, { ...body, sessionId: params.id })));
     }],
     ["GET", /^\/v1\/sessions\/(?<id>[^/]+)\/sse$/, async ({ req, res, url, params, actor }) => {
-      await serveSessionSse(services, actor, params.id!, req, res, url);
+      await serveSessionSse({ services, logger: deps.logger }, actor, params.id!, req, res, url);
     }],
     ["POST", /^\/v1\/agents$/, async ({ req, res, actor }) => {
       sendJson(res, 201, restAgent(await services.agents.create(actor, agentInput(asObject(await json(req), "body")))));
@@ -144,39 +128,31 @@ export function restRoute(deps: RestDeps) {
     const matches = routes.filter(([, pattern]) => pattern.test(path));
     if (matches.length === 0) return false;
     const route = matches.find(([method]) => method === req.method || (method === "GET" && req.method === "HEAD"));
+    if (!route) {
+      sendMethodNotAllowed(res, req.method, path, matches.map(([method]) => method), { logger: deps.logger, where: "REST routing" });
+      return true;
+    }
     try {
-      if (!route) throw new AppError("BAD_REQUEST", `Method ${req.method} is not allowed on ${path}`);
       // CSRF: a page of a site ALLOWED_ORIGINS does not let in may not write through the visitor's browser.
-      if (req.method !== "GET" && req.method !== "HEAD" && refusedOrigin(req, allowedOrigin)) {
-        throw new AppError("FORBIDDEN", "Cross-site request refused: send it from this server's own pages, or from a client that is not a browser");
-      }
+      if (req.method !== "GET" && req.method !== "HEAD" && refusedOrigin(req, allowedOrigin)) throw crossSiteRefusal(req.headers.origin);
       const [, pattern, handler] = route;
       const params = (pattern.exec(path)?.groups ?? {}) as Params;
       const actor = await deps.actorFor(req);
       await handler({ req, res, url, params, actor });
     } catch (error) {
-      sendRestError(res, error, deps.logger, req);
+      sendRestError(res, error, { logger: deps.logger, where: `REST ${req.method} ${path}` });
     }
     return true;
   };
 }
 
-export function sendRestError(res: ServerResponse, error: unknown, logger: Logger, req: IncomingMessage): void {
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  if (error instanceof AppError) {
-    const message = error.field && !error.message.includes(error.field) ? `${error.field}: ${error.message}` : error.message;
-    sendJson(res, error.status, { error: message, status: error.status });
-    return;
-  }
-  logger.error({ err: error, method: req.method, url: req.url, requestId: res.getHeader("x-request-id") }, "unexpected error in REST handler");
-  sendJson(res, 500, { error: "Internal server error", status: 500 });
-}
-
-function pick(body: Record<string, unknown>, keys: string[]) {
-  return Object.fromEntries(keys.filter((k) => k in body).map((k) => [k, body[k]]));
+function crossSiteRefusal(origin: string | undefined): AppError {
+  const from = origin ? `a page of ${origin.slice(0, 100)}` : "another site's page";
+  return new AppError(
+    "FORBIDDEN",
+    `Cross-site request refused: it comes from ${from}, which ALLOWED_ORIGINS does not list. ` +
+      "Add that origin to ALLOWED_ORIGINS to let its pages call this API; clients that are not browsers (curl, SDKs) send no Origin and are not refused.",
+  );
 }
 
 /** A non-negative integer parameter, or null when absent (the service bounds it). */

@@ -3,8 +3,10 @@
 // order; each answers `true` when it handled the request.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "../log.js";
-import { sendJson } from "./health.js";
+import { sendError } from "./errors.js";
+import { AppError } from "../errors.js";
 import { assignRequestId } from "./request-id.js";
+import { requestLogNotes } from "./request-log.js";
 import type { Metrics } from "./metrics.js";
 
 export type Route = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean> | boolean;
@@ -21,15 +23,16 @@ export function createHttpServer(routes: readonly Route[], logger: Logger, metri
     res.once("close", () => {
       const seconds = (performance.now() - started) / 1000;
       metrics?.httpDuration.observe({ method: req.method ?? "", route: routeLabel(path), status: String(res.statusCode) }, seconds);
-      logger.info({ requestId, method: req.method, path, status: res.statusCode, ms: Math.round(seconds * 1000) }, "request");
+      logger.info({ requestId, method: req.method, path, status: res.statusCode, ms: Math.round(seconds * 1000), ...requestLogNotes(res) }, "request");
     });
     try {
       for (const route of routes) if (await route(req, res, path)) return;
-      sendJson(res, 404, { error: `No route for ${req.method} ${path}`, status: 404 });
+      sendError(res, path, new AppError("NOT_FOUND", `No route for ${req.method} ${path}`), { logger, where: "HTTP routing" });
     } catch (error) {
-      logger.error({ err: error, path, requestId }, "unhandled error in HTTP route");
-      if (!res.headersSent) sendJson(res, 500, { error: "Internal server error", status: 500 });
-      else res.destroy();
+      if (res.headersSent) {
+        logger.error({ err: error, path, requestId }, "unexpected error in an HTTP route after the answer began");
+        res.destroy();
+      } else sendError(res, path, error, { logger, where: `HTTP ${req.method} ${path}` });
     }
   });
 }

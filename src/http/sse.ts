@@ -7,6 +7,9 @@ import type { Actor } from "../service/context.js";
 import type { Services } from "../service/index.js";
 import { validation } from "../errors.js";
 import { parseId } from "../ids.js";
+import type { Logger } from "../log.js";
+import { restError } from "./errors.js";
+import { requestIdOf } from "./request-id.js";
 import { restEvent } from "./rest-shapes.js";
 
 export const HEARTBEAT_MS = 15_000;
@@ -16,7 +19,7 @@ export const listParam = (url: URL, name: string) =>
   url.searchParams.getAll(name).flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
 
 export async function serveSessionSse(
-  services: Services,
+  { services, logger }: { services: Services; logger: Logger },
   actor: Actor,
   sessionIdParam: string,
   req: IncomingMessage,
@@ -50,7 +53,9 @@ export async function serveSessionSse(
       }
     }
   } catch (error) {
-    res.write(`event: error\ndata: ${JSON.stringify({ error: (error as Error).message })}\n\n`);
+    // The answer has begun (200): the error is the stream's last frame, in REST's shape.
+    const body = restError(error, { logger, requestId: requestIdOf(res), where: "a REST SSE stream", detail: { sessionId } });
+    res.write(`event: error\ndata: ${JSON.stringify(body)}\n\n`);
   } finally {
     clearInterval(heartbeat);
     req.off("close", close);

@@ -1,11 +1,11 @@
 // How GraphQL answers mistakes, on both backends: INVALID_ID for every id
 // argument, NOT_FOUND, VALIDATION_FAILED with its field (storing nothing),
 // @oneOf, idempotency keys, masked unexpected errors, request ids and CSRF.
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backends, pgliteBackend } from "../support/backends.js";
 import { gql, gqlData } from "../support/clients.js";
 import { createSession, sendText, settled, UNKNOWN } from "../support/fixtures.js";
+import { captureLogs } from "../support/logs.js";
 import { startServer, type TestServer } from "../support/server.js";
 
 const BAD_IDS = ["nope", "session_123", "message_0190a1b2c3d47e8f9a0b1c2d3e4f5a6b", "session_0190A1B2C3D47E8F9A0B1C2D3E4F5A6B"];
@@ -14,10 +14,9 @@ for (const backend of await backends()) {
   describe(`GraphQL errors on ${backend.name}`, () => {
     let server: TestServer;
     let url: string;
-    const logLines: string[] = [];
+    const { lines: logLines, logger } = captureLogs();
 
     beforeAll(async () => {
-      const logger = pino({ level: "info" }, { write: (line: string) => void logLines.push(line) });
       server = await startServer(backend, {}, { logger });
       url = server.url;
     });
@@ -181,7 +180,7 @@ for (const backend of await backends()) {
           { message: "Unexpected error.", locations: [{ line: 1, column: 3 }], path: ["models"], extensions: { code: "INTERNAL_SERVER_ERROR", status: 500, requestId: "req-masked-1" } },
         ]);
         expect(JSON.stringify(res)).not.toMatch(/pg_shadow|SELECT|stack|at /);
-        const logged = logLines.map((line) => JSON.parse(line)).find((entry) => entry.requestId === "req-masked-1" && entry.err);
+        const logged = logLines.find((entry) => entry.requestId === "req-masked-1" && entry.err);
         expect(logged?.err?.message).toContain("pg_shadow");
         expect(logged?.level).toBe(50);
       } finally {

@@ -12,6 +12,7 @@ import { eventually, gqlData, subscribeSse, subscribeWs, wsClient, type Collecte
 import { createSession, sendText, sessionState, settled, UNKNOWN } from "../support/fixtures.js";
 import { readSse } from "../support/sse.js";
 import { startServer, type TestServer } from "../support/server.js";
+import { withTimeout } from "../support/wait.js";
 
 interface Event {
   sequence: number;
@@ -192,7 +193,3 @@ describe("shutdown (pglite)", () => {
     await backend.cleanup();
   });
 });
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms))]);
-}

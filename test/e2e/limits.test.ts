@@ -4,14 +4,15 @@
 // CSRF prevention, requests per minute (per address, per key, shared through
 // Redis), and graphql-ws' per-connection caps.
 import { Redis } from "ioredis";
-import { pino } from "pino";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backends, pgliteBackend, postgresAvailable, postgresBackend } from "../support/backends.js";
 import { eventually, gql, gqlData, subscribeWs, wsClient } from "../support/clients.js";
 import { createSession } from "../support/fixtures.js";
 import { chunkedRequest, PNG, rest, uploadForm, uploadGraphQL, uploadRest } from "../support/http.js";
+import { captureLogs } from "../support/logs.js";
 import { startServer, type TestServer } from "../support/server.js";
+import { withTimeout } from "../support/wait.js";
 
 const MAX_BODY = 2048;
 /** A real PNG, padded past MAX_BODY (trailing bytes after IEND are ignored by readers). */
@@ -391,9 +392,8 @@ describe("requests per minute (RATE_LIMIT_PER_MIN=5)", () => {
   describe("with PUBSUB=redis and Redis unreachable", () => {
     const backend = pgliteBackend();
     let server: TestServer;
-    const logLines: { level: number; msg: string }[] = [];
+    const { lines: logLines, logger } = captureLogs();
     beforeAll(async () => {
-      const logger = pino({ level: "info" }, { write: (line: string) => void logLines.push(JSON.parse(line)) });
       // Port 1: nothing listens there, connections are refused at once.
       server = await startServer(backend, { PUBSUB: "redis", REDIS_URL: "redis://127.0.0.1:1", RATE_LIMIT_PER_MIN: "2" }, { logger });
     });
@@ -480,7 +480,3 @@ function restForm(bytes: Buffer): FormData {
 }
 
 const waitFor = (check: () => boolean, what: string) => eventually(check, 10_000, what);
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms))]);
-}

@@ -2,24 +2,13 @@
 // up), one pino line per request, the Prometheus metrics the spec names
 // moving with real traffic, and a real unexpected error (a table gone from
 // under the running app) masked for the client and logged with its cause.
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backends } from "../support/backends.js";
 import { eventually, gql, subscribeWs, wsClient } from "../support/clients.js";
 import { createSession, sendText, settled } from "../support/fixtures.js";
 import { rest } from "../support/http.js";
+import { captureLogs } from "../support/logs.js";
 import { startServer, type TestServer } from "../support/server.js";
-
-interface LogLine {
-  level: number;
-  msg: string;
-  requestId?: string;
-  method?: string;
-  path?: string;
-  status?: number;
-  err?: { message: string; type?: string; stack?: string };
-  [key: string]: unknown;
-}
 
 /** One sample of a metric, by name and (a subset of) labels; undefined when absent. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -36,7 +25,7 @@ for (const backend of await backends()) {
   describe(`logs and metrics on ${backend.name}`, () => {
     let server: TestServer;
     let url: string;
-    const logLines: LogLine[] = [];
+    const { lines: logLines, logger } = captureLogs();
     const metrics = async () => {
       const res = await fetch(`${url}/metrics`);
       expect(res.status).toBe(200);
@@ -45,7 +34,6 @@ for (const backend of await backends()) {
     const linesFor = (requestId: string) => logLines.filter((line) => line.requestId === requestId);
 
     beforeAll(async () => {
-      const logger = pino({ level: "info" }, { write: (line: string) => void logLines.push(JSON.parse(line) as LogLine) });
       // Deltas 30 ms apart, so a long reply keeps a turn running long enough to be seen.
       server = await startServer(backend, { DEMO_DELAY_MS: "30" }, { logger });
       url = server.url;

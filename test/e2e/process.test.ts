@@ -15,6 +15,7 @@ import { eventually, subscribeWs, wsClient } from "../support/clients.js";
 import { rest } from "../support/http.js";
 import { startServer, type TestServer } from "../support/server.js";
 import { collectSse } from "../support/sse.js";
+import { withTimeout } from "../support/wait.js";
 
 type Ev = { type: string; sequence: number; data: Record<string, unknown> };
 
@@ -266,11 +267,3 @@ describe("keys CLI", () => {
     });
   });
 });
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms))),
-  ]);
-}

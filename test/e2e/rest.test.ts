@@ -2,6 +2,7 @@
 // both backends: shapes field by field, and every error status.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backends } from "../support/backends.js";
+import { rest } from "../support/http.js";
 import { startServer } from "../support/server.js";
 import { collectSse } from "../support/sse.js";
 
@@ -13,15 +14,7 @@ for (const backend of await backends()) {
   describe(`REST on ${backend.name}`, () => {
     let url: string;
     let close: () => Promise<void>;
-    const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-      const res = await fetch(`${url}${path}`, {
-        method,
-        headers: { "content-type": "application/json", ...headers },
-        body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
-    };
+    const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => rest(url, method, path, body, headers);
     const newSession = async () => (await call("POST", "/v1/sessions", {})).body.id as string;
 
     beforeAll(async () => {

@@ -3,7 +3,10 @@
 // instead of hanging it.
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
+import { streamCollector, type CollectedStream } from "./collect.js";
 import { readSse } from "./sse.js";
+
+export { eventually } from "./wait.js";
 
 export interface GraphQLErrorJson {
   message: string;
@@ -54,73 +57,19 @@ export function wsClient(url: string, connectionParams?: Record<string, unknown>
   });
 }
 
-/**
- * A running subscription's results, gathered as they come. `until` waits for
- * a condition over everything received so far.
- */
-export interface Collected<T> {
-  results: Result<T>[];
-  until(done: (results: Result<T>[]) => boolean, timeoutMs?: number): Promise<Result<T>[]>;
-  /** Resolves when the server completes the operation; rejects on a transport error. */
-  completed: Promise<void>;
-  stop(): void;
-}
-
-/** Gathers results; `push` and `finish` feed it, `until` and `completed` read it. */
-function collector<T>() {
-  const results: Result<T>[] = [];
-  const waiters = new Set<() => void>();
-  let ended = false;
-  let finish!: (error?: unknown) => void;
-  const completed = new Promise<void>((resolve, reject) => {
-    finish = (error) => {
-      ended = true;
-      for (const wake of waiters) wake();
-      if (error) reject(error instanceof Error ? error : new Error(JSON.stringify(error)));
-      else resolve();
-    };
-  });
-  completed.catch(() => {}); // seen through until() or by awaiting completed
-
-  const until = (done: (results: Result<T>[]) => boolean, timeoutMs = 15_000) =>
-    new Promise<Result<T>[]>((resolve, reject) => {
-      const timer = setTimeout(() => settle(new Error(`timed out after ${timeoutMs} ms; got ${JSON.stringify(results).slice(0, 2000)}`)), timeoutMs);
-      const settle = (error?: Error) => {
-        clearTimeout(timer);
-        waiters.delete(check);
-        if (error) reject(error);
-        else resolve(results);
-      };
-      const check = () => {
-        if (done(results)) settle();
-        else if (ended) settle(new Error(`subscription ended before the condition held; got ${JSON.stringify(results).slice(0, 2000)}`));
-      };
-      waiters.add(check);
-      check();
-    });
-
-  return {
-    results,
-    until,
-    completed,
-    push(result: Result<T>) {
-      results.push(result);
-      for (const wake of waiters) wake();
-    },
-    finish: (error?: unknown) => finish(error),
-  };
-}
+/** A running subscription's results, gathered as they come (test/support/collect.ts). */
+export type Collected<T> = CollectedStream<Result<T>>;
 
 /** Starts a subscription over graphql-ws. */
 export function subscribeWs<T = any>(client: Client, query: string, variables?: Record<string, unknown>): Collected<T> {
-  const { push, finish, ...collected } = collector<T>();
+  const { push, finish, ...collected } = streamCollector<Result<T>>();
   const stop = client.subscribe<T>({ query, variables }, { next: (r) => push(r as Result<T>), error: (e) => finish(e), complete: () => finish() });
   return { ...collected, stop };
 }
 
 /** Starts a subscription over yoga's SSE (POST with Accept: text/event-stream). */
 export function subscribeSse<T = any>(url: string, query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Collected<T> {
-  const { push, finish, ...collected } = collector<T>();
+  const { push, finish, ...collected } = streamCollector<Result<T>>();
   const controller = new AbortController();
   void (async () => {
     try {
@@ -140,15 +89,4 @@ export function subscribeSse<T = any>(url: string, query: string, variables?: Re
     }
   })();
   return { ...collected, stop: () => controller.abort() };
-}
-
-/** Waits until `check` returns a truthy value (polling), or fails after the timeout. */
-export async function eventually<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 15_000, what = "condition"): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }

@@ -5,6 +5,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from "node:net";
 import { expect } from "vitest";
 import { DriverError } from "../../src/agent/drivers/driver.js";
+import { eventually } from "./wait.js";
 
 export interface Captured {
   method: string;
@@ -71,8 +72,7 @@ export function toolNamesOf(request: Captured): string[] {
 
 /** Polls until `predicate` holds (a few seconds at most). */
 export async function until(predicate: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !predicate(); i++) await new Promise((r) => setTimeout(r, 5));
-  if (!predicate()) throw new Error("timed out waiting");
+  await eventually(predicate, 2_500, "the fake provider", 5);
 }
 
 /** The DriverError a step rejects with (fails the test if it resolves or throws something else). */

@@ -1,4 +1,7 @@
-// A minimal SSE reader over fetch: yields parsed frames, stops on abort.
+// A minimal SSE reader over fetch (yields parsed frames, stops on abort), and
+// REST SSE streams gathered with the one stream collector.
+import { streamCollector, type CollectedStream } from "./collect.js";
+
 export interface SseFrame {
   event?: string;
   id?: string;
@@ -37,25 +40,44 @@ export async function* readSse(url: string, init: RequestInit & { signal: AbortS
   }
 }
 
-/** Reads REST SSE events (JSON data) until `until` says stop or the timeout passes. */
-export async function collectSse<T = { type: string; sequence: number; id: string; data: Record<string, unknown> }>(
+/**
+ * A REST SSE stream's events (each frame's JSON data), gathered as they come;
+ * an `event: error` frame is gathered too (its data is `{ error, status }`).
+ */
+export function subscribeRestSse<T = RestEvent>(url: string, options: { headers?: Record<string, string> } = {}): CollectedStream<T> {
+  const { push, finish, ...collected } = streamCollector<T>();
+  const controller = new AbortController();
+  void (async () => {
+    try {
+      for await (const frame of readSse(url, { signal: controller.signal, headers: options.headers })) {
+        if (frame.data) push(JSON.parse(frame.data) as T);
+      }
+      finish();
+    } catch (error) {
+      finish(controller.signal.aborted ? undefined : error);
+    }
+  })();
+  return { ...collected, stop: () => controller.abort() };
+}
+
+type RestEvent = { type: string; sequence: number; id: string; data: Record<string, unknown> };
+
+/** Reads REST SSE events until `until` holds for the latest one; fails after the timeout. */
+export async function collectSse<T = RestEvent>(
   url: string,
   until: (event: T, all: T[]) => boolean,
   options: { headers?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<T[]> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), options.timeoutMs ?? 20_000);
-  const seen: T[] = [];
+  const stream = subscribeRestSse<T>(url, options);
   try {
-    for await (const frame of readSse(url, { signal: controller.signal, headers: options.headers })) {
-      if (!frame.data) continue;
-      const event = JSON.parse(frame.data) as T;
-      seen.push(event);
-      if (until(event, seen)) break;
-    }
+    // Events keep arriving until stop(): answer with those up to the one that satisfied `until`.
+    let upTo = 0;
+    const all = await stream.until((seen) => {
+      for (; upTo < seen.length; ) if (until(seen[upTo]!, seen.slice(0, ++upTo))) return true;
+      return false;
+    }, options.timeoutMs ?? 20_000);
+    return all.slice(0, upTo);
   } finally {
-    clearTimeout(timer);
-    controller.abort();
+    stream.stop();
   }
-  return seen;
 }
