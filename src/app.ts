@@ -77,10 +77,12 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
     subscriptions: () => services.events.activeStreams(),
   });
   store.log.observeAppend = (seconds) => metrics.eventAppend.observe(seconds);
-  const runner = await createAgent(config, store, logger, {
+  const agent = await createAgent(config, store, logger, {
     soleInstance: db.kind === "pglite",
     observer: { turnEnded: (outcome, seconds) => metrics.turnDuration.observe({ outcome }, seconds) },
   });
+  const { runner } = agent;
+  cleanup.push(() => agent.close()); // ends MCP stdio children, after the runner has stopped
   // With keys, open streams re-check theirs, so a revoked key ends them on every transport.
   const services = createServices({
     store,
@@ -88,6 +90,7 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
     scheduler: runner,
     keyRecheckMs: config.AUTH === "api_key" ? config.AUTH_RECHECK_MS : null,
     maxIterations: config.MAX_ITERATIONS,
+    serverTools: () => agent.tools.list(),
   });
 
   const auth = createAuth(config, store.apiKeys);

@@ -1,5 +1,6 @@
 // Builds the agent from the config: which drivers exist, which model is the
-// default, and the turn runner that uses them.
+// default, the server tools (built-ins and the MCP servers of MCP_SERVERS),
+// and the turn runner that uses them.
 import type { Config } from "../config.js";
 import { newId } from "../ids.js";
 import type { Logger } from "../log.js";
@@ -8,14 +9,15 @@ import { DEMO_MODEL_ID } from "../store/models.js";
 import { createDemoDriver } from "./drivers/demo.js";
 import type { AgentDriver } from "./drivers/driver.js";
 import { TurnRunner, type RunnerObserver } from "./runner.js";
-import { ToolRegistry } from "./tools/registry.js";
+import { ToolCatalog } from "./tools/catalog.js";
+import { McpServers } from "./tools/mcp/index.js";
 
 export async function createAgent(
   config: Config,
   store: Store,
   logger: Logger,
   options: { soleInstance: boolean; observer?: RunnerObserver },
-): Promise<TurnRunner> {
+): Promise<{ runner: TurnRunner; tools: ToolCatalog; close(): Promise<void> }> {
   const drivers = new Map<string, AgentDriver>([["demo", createDemoDriver({ delayMs: config.DEMO_DELAY_MS })]]);
   let defaultModelId = DEMO_MODEL_ID;
   const provider = await providerDriver(config);
@@ -25,10 +27,13 @@ export async function createAgent(
     const model = await store.models.ensure({ id: newId("model"), name: provider.model, provider: provider.name, maxErrorDisclosure: "STANDARD" });
     if (config.AGENT_DRIVER === provider.name) defaultModelId = model.id;
   }
-  return new TurnRunner(
+  // Never throws: a server that is down is logged and its tools are absent until it is back.
+  const mcp = await McpServers.start(config.MCP_SERVERS, { logger, toolTimeoutMs: config.MCP_TOOL_TIMEOUT_MS });
+  const tools = new ToolCatalog({ mcp, logger });
+  const runner = new TurnRunner(
     {
       store,
-      tools: new ToolRegistry(),
+      tools,
       driverFor: (name) => drivers.get(name),
       defaultModelId,
       maxIterations: config.MAX_ITERATIONS,
@@ -38,6 +43,7 @@ export async function createAgent(
     { concurrency: config.TURN_CONCURRENCY, leaseMs: config.TURN_LEASE_MS, soleInstance: options.soleInstance },
     options.observer,
   );
+  return { runner, tools, close: () => mcp.close() };
 }
 
 async function providerDriver(config: Config): Promise<{ name: string; model: string; driver: AgentDriver } | null> {

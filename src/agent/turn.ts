@@ -2,8 +2,8 @@
 // then model steps (started / deltas / completed) and their tool calls, until
 // the model answers without tools or the iteration limit; then the turn's end
 // event and session.idled, appended atomically with the Turn row's new status.
-import { allowedByPatterns, defaultAgent, type AgentSnapshot } from "../domain/agents.js";
-import { isJsonObject, type ToolResultContent, type Disclosure } from "../domain/content.js";
+import { defaultAgent, type AgentSnapshot } from "../domain/agents.js";
+import { isJsonObject, type Disclosure, type JsonObject } from "../domain/content.js";
 import { addUsage, events, zeroUsage, type NewEvent, type TurnErrorCode, type Usage } from "../domain/events.js";
 import { discloseError, effectiveDisclosure } from "../domain/disclosure.js";
 import { messageFromEvent, newMessage, type NewMessage } from "../domain/messages.js";
@@ -14,8 +14,8 @@ import type { Store } from "../store/index.js";
 import type { Turn } from "../store/turns.js";
 import type { Model } from "../store/models.js";
 import { DeltaWriter } from "./delta-writer.js";
-import { DriverError, type AgentDriver, type ToolSpec } from "./drivers/driver.js";
-import { ToolError, type ToolRegistry } from "./tools/registry.js";
+import { DriverError, type AgentDriver } from "./drivers/driver.js";
+import { toolSpecs, type ToolCatalog } from "./tools/catalog.js";
 
 /** Why a running turn was aborted: the client cancelled, or the process stops/lost the lease (write nothing). */
 export class TurnAbort extends Error {
@@ -26,7 +26,8 @@ export class TurnAbort extends Error {
 
 export interface TurnDeps {
   store: Store;
-  tools: ToolRegistry;
+  /** The server tools: built-ins and the MCP servers connected right now. */
+  tools: ToolCatalog;
   /** The driver for a model's provider, or undefined when that provider is not configured. */
   driverFor(provider: string): AgentDriver | undefined;
   defaultModelId: string;
@@ -74,7 +75,8 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
 
   // The agent is resolved once: an update or delete during the turn does not change it.
   const agent = await resolveAgent(deps, session);
-  const tools = deps.tools.specs().filter((spec) => allowedByPatterns(agent.tools, spec.name));
+  // The default agent offers the built-ins only; an agent, what its patterns select (MCP tools included).
+  const offeredTools = () => (agent.id === null ? deps.tools.defaultTools() : deps.tools.select(agent.tools));
   await append([events.turnStarted(turn.id, input.id, agent.id), events.sessionActivated(turn.id, input.id)]);
 
   const model = await store.models.get(controls.model_id ?? agent.modelId ?? session.modelId ?? deps.defaultModelId);
@@ -92,6 +94,7 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
       if (iterations >= agent.maxIterations) return fail("max_iterations", `stopped after ${iterations} model steps`);
       iterations += 1;
       stepMessageId = newId("message");
+      const offered = offeredTools(); // per step: MCP servers come and go
       await append([events.outputMessageStarted(ctx, stepMessageId, model.name, iterations)]);
       writer = new DeltaWriter(store.log, sessionId, ctx, stepMessageId);
       const stepWriter = writer;
@@ -100,7 +103,7 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
           {
             model: model.name,
             history,
-            tools,
+            tools: toolSpecs(offered),
             ...(agent.instructions ? { instructions: agent.instructions } : {}),
             ...(agent.name ? { agentName: agent.name } : {}),
             reasoningEffort: controls.reasoning?.effort as "low" | "medium" | "high" | undefined,
@@ -130,11 +133,15 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
       for (const call of result.toolCalls) {
         signal.throwIfAborted();
         await append([events.toolStarted(ctx, call)]);
-        const outcome = await executeTool(deps, tools, call, signal);
+        // Never throws; a cancel ends the call as error "cancelled", recorded before turn.cancelled.
+        const outcome = await deps.tools.call(call.name, call.arguments as JsonObject, { signal, offered });
+        const abort = signal.aborted ? (signal.reason as TurnAbort) : null;
+        if (abort && abort.kind !== "cancel") throw abort; // shutdown or lost lease: write nothing, recovery closes the turn
         const [completed] = await append([
           events.toolCompleted(ctx, { messageId: newId("message"), toolCallId: call.id, toolName: call.name, ...outcome }),
         ]);
         history.push(messageFromEvent(completed!)!);
+        signal.throwIfAborted();
       }
     }
   } catch (error) {
@@ -182,26 +189,6 @@ function agentMessage(
 async function resolveAgent(deps: TurnDeps, session: { ownerId: string; agentId: string | null }): Promise<AgentSnapshot> {
   const stored = session.agentId ? await deps.store.agents.get(session.ownerId, session.agentId) : null;
   return stored ? agentSnapshot(stored) : defaultAgent(deps.maxIterations);
-}
-
-async function executeTool(
-  deps: TurnDeps,
-  offered: readonly ToolSpec[],
-  call: { id: string; name: string; arguments: Record<string, unknown> },
-  signal: AbortSignal,
-): Promise<{ status: "success" | "error"; result: ToolResultContent[]; error: string | null }> {
-  // A tool the agent does not offer is unknown to this turn, even if the server has it.
-  const tool = offered.some((spec) => spec.name === call.name) ? deps.tools.get(call.name) : undefined;
-  const failed = (error: string) => ({ status: "error" as const, result: [{ type: "text" as const, text: error }], error });
-  if (!tool) return failed(`unknown tool ${JSON.stringify(call.name)}`);
-  try {
-    return { status: "success", result: await tool.execute(call.arguments as never, { signal }), error: null };
-  } catch (error) {
-    if (signal.aborted) throw error;
-    if (error instanceof ToolError) return failed(error.message);
-    deps.logger.error({ err: error, tool: call.name }, "tool threw");
-    return failed(`tool ${call.name} failed`);
-  }
 }
 
 async function loadImage(store: Store, ownerId: string, imageId: string) {

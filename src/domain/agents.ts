@@ -3,14 +3,10 @@
 // the iteration default come in as parameters, so no registry or config is read.
 // Inputs are typed loosely because REST passes parsed JSON through: a wrong
 // JSON type is VALIDATION_FAILED naming the field, never a crash.
+import { TOOL_NAME, TOOL_PATTERN } from "./tool-patterns.js";
 import { validation } from "../errors.js";
 import { parseId } from "../ids.js";
 import { isJsonObject, type JsonObject, type JsonValue } from "./content.js";
-
-/** What OpenAI and Anthropic accept as a tool name. */
-export const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-/** A tool name, or 0–63 name characters followed by one trailing `*`. */
-const TOOL_PATTERN = /^(?:[A-Za-z0-9_-]{1,64}|[A-Za-z0-9_-]{0,63}\*)$/;
 
 export const MAX_AGENT_ITERATIONS = 50;
 export const MAX_AGENT_NAME_LENGTH = 200;
@@ -82,12 +78,6 @@ export function defaultAgent(maxIterations: number): AgentSnapshot {
 
 export const defaultAgentIterations = (maxIterations: number) => Math.min(maxIterations, MAX_AGENT_ITERATIONS);
 
-/** Whether `name` matches a pattern: the exact name, or a prefix ending in `*` ("files__*", "*"). */
-export function matchesToolPattern(pattern: string, name: string): boolean {
-  return pattern.endsWith("*") ? name.startsWith(pattern.slice(0, -1)) : pattern === name;
-}
-
-export const allowedByPatterns = (patterns: readonly string[], name: string) => patterns.some((p) => matchesToolPattern(p, name));
 
 export function validateNewAgent(input: AgentInput, rules: AgentRules): NewAgentFields {
   const fields = validateAgentFields(input, "create", rules);

@@ -1,6 +1,5 @@
 // The use cases GraphQL resolvers and REST handlers call. No business rule
 // lives in a transport, and no transport sees the store or the bus.
-import { ToolRegistry } from "../agent/tools/registry.js";
 import type { Bus } from "../bus/bus.js";
 import type { Store } from "../store/index.js";
 import { AgentService, type ServerTool } from "./agents.js";
@@ -33,12 +32,9 @@ export interface ServiceDeps {
   keyRecheckMs?: number | null;
   /** MAX_ITERATIONS (default 10): the default of Agent.maxIterations. */
   maxIterations?: number;
-  /** The server tools on offer; the built-in registry when not given. */
-  serverTools?: () => readonly ServerTool[];
+  /** The server tools on offer right now (built-ins and connected MCP servers). */
+  serverTools: () => readonly ServerTool[];
 }
-
-const builtinTools = (registry = new ToolRegistry()) => (): ServerTool[] =>
-  registry.specs().map((spec) => ({ ...spec, source: "BUILTIN", server: null }));
 
 export function createServices(deps: ServiceDeps): Services {
   const models = new ModelService(deps.store);
@@ -51,7 +47,7 @@ export function createServices(deps: ServiceDeps): Services {
     events,
     protocols: new ProtocolService(deps.store.protocolLinks, { sessions, messages, events }),
     images: new ImageService(deps.store),
-    agents: new AgentService(deps.store, deps.serverTools ?? builtinTools(), deps.maxIterations ?? 10),
+    agents: new AgentService(deps.store, deps.serverTools, deps.maxIterations ?? 10),
     models,
     reads: createBatchReads(deps.store),
   };

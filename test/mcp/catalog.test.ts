@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ToolCatalog, toolSpecs } from "../../src/agent/tools/catalog.js";
 import type { McpServers } from "../../src/agent/tools/mcp/index.js";
-import type { Tool } from "../../src/agent/tools/registry.js";
+import type { Tool } from "../../src/agent/tools/builtins.js";
 import { eventually } from "../support/clients.js";
 import { captureLogs, exampleStdio, never, startMcp, textOf } from "./support.js";
 

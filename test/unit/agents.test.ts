@@ -1,10 +1,10 @@
 // The agent rules of SPEC §10 as pure functions: field validation, tool
 // patterns, defaults, and the demo driver's `call` parsing.
 import { describe, expect, it } from "vitest";
+import { matchesPattern } from "../../src/domain/tool-patterns.js";
 import { AppError } from "../../src/errors.js";
 import {
   defaultAgent,
-  matchesToolPattern,
   validateAgentUpdate,
   validateNewAgent,
   type AgentInput,
@@ -27,12 +27,12 @@ const update = (input: AgentInput) => failure(() => validateAgentUpdate(input, r
 
 describe("tool patterns", () => {
   it("match exact names and prefixes ending in '*'", () => {
-    expect(matchesToolPattern("calculator", "calculator")).toBe(true);
-    expect(matchesToolPattern("calculator", "calculator2")).toBe(false);
-    expect(matchesToolPattern("calc*", "calculator")).toBe(true);
-    expect(matchesToolPattern("files__*", "files__read_file")).toBe(true);
-    expect(matchesToolPattern("files__*", "search__query")).toBe(false);
-    expect(matchesToolPattern("*", "anything")).toBe(true);
+    expect(matchesPattern("calculator", "calculator")).toBe(true);
+    expect(matchesPattern("calculator", "calculator2")).toBe(false);
+    expect(matchesPattern("calc*", "calculator")).toBe(true);
+    expect(matchesPattern("files__*", "files__read_file")).toBe(true);
+    expect(matchesPattern("files__*", "search__query")).toBe(false);
+    expect(matchesPattern("*", "anything")).toBe(true);
   });
 });
 

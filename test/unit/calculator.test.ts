@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { evaluate, findExpression, formatNumber } from "../../src/agent/tools/calculator.js";
-import { calculator, currentTime, ToolError } from "../../src/agent/tools/registry.js";
+import { calculator, currentTime, ToolError } from "../../src/agent/tools/builtins.js";
 import { wordDeltas } from "../../src/agent/drivers/demo.js";
 
 const signal = new AbortController().signal;

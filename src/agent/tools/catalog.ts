@@ -9,7 +9,7 @@ import type { Logger } from "../../log.js";
 import type { ToolSpec } from "../drivers/driver.js";
 import type { McpTool } from "./mcp/connection.js";
 import { failed, succeeded, type ToolOutcome } from "./mcp/results.js";
-import { calculator, currentTime, ToolError, type Tool } from "./registry.js";
+import { calculator, currentTime, ToolError, type Tool } from "./builtins.js";
 
 export type { ToolOutcome } from "./mcp/results.js";
 

@@ -1,5 +1,6 @@
-// Tools the agent can call. A tool gets parsed JSON arguments and returns
-// content parts; a thrown error becomes `tool.completed` with status error.
+// The built-in server tools (calculator, current_time). A tool gets parsed JSON
+// arguments and returns content parts; a thrown ToolError becomes
+// `tool.completed` with status error. The catalog (catalog.ts) offers them beside MCP tools.
 import type { JsonObject, ToolResultContent } from "../../domain/content.js";
 import type { ToolSpec } from "../drivers/driver.js";
 import { CalcError, evaluate, formatNumber } from "./calculator.js";
@@ -52,19 +53,3 @@ export const currentTime: Tool = {
     }
   },
 };
-
-export class ToolRegistry {
-  private readonly tools = new Map<string, Tool>();
-
-  constructor(tools: readonly Tool[] = [calculator, currentTime]) {
-    for (const tool of tools) this.tools.set(tool.name, tool);
-  }
-
-  get(name: string): Tool | undefined {
-    return this.tools.get(name);
-  }
-
-  specs(): ToolSpec[] {
-    return [...this.tools.values()].map(({ name, description, parameters }) => ({ name, description, parameters }));
-  }
-}

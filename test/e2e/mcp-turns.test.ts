@@ -1,0 +1,128 @@
+// MCP tools through whole turns (SPEC §10), as a client sees them: the
+// project's example MCP server over stdio and the published filesystem server,
+// configured with MCP_SERVERS; Query.tools lists them; an agent whose patterns
+// select them calls them with the demo `call NAME {json}` rule; results become
+// tool.completed and TOOL_RESULT messages; an isError result is status error;
+// cancel mid-call ends the call as `cancelled` before turn.cancelled; the
+// default agent is offered built-ins only; a server that is down leaves /ready 200.
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Client } from "graphql-ws";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pgliteBackend } from "../support/backends.js";
+import { eventually, gqlData, subscribeWs, wsClient } from "../support/clients.js";
+import { createSession, sendText, sessionState } from "../support/fixtures.js";
+import { startServer, type TestServer } from "../support/server.js";
+import { EXAMPLE_SERVER, FILESYSTEM_SERVER } from "../mcp/support.js";
+
+type Ev = { type: string; sequence: number; data: Record<string, any> };
+const EVENTS = `subscription($id: ID!, $after: Int) { sessionEvents(sessionId: $id, after: $after) { type sequence data } }`;
+
+describe("MCP tools in turns", () => {
+  let server: TestServer;
+  let url: string;
+  let client: Client;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "parley-mcp-"));
+    await writeFile(join(dir, "notes.txt"), "the launch is on Tuesday");
+    const servers = {
+      demo: { command: process.execPath, args: [EXAMPLE_SERVER, "--stdio"] },
+      files: { command: process.execPath, args: [FILESYSTEM_SERVER, dir] },
+      down: { url: "http://127.0.0.1:9/mcp" },
+    };
+    server = await startServer(pgliteBackend(), { MCP_SERVERS: JSON.stringify(servers), DEMO_DELAY_MS: "2" });
+    url = server.url;
+    client = wsClient(url);
+    // A loaded machine can need longer than start's ~5 s to boot node: wait until both servers' tools are listed.
+    await eventually(async () => {
+      const { tools } = await gqlData(url, `{ tools { name } }`);
+      const names = tools.map((t: { name: string }) => t.name);
+      return names.includes("demo__echo") && names.includes("files__read_text_file");
+    }, 30_000, "MCP tools to be listed");
+  });
+  afterAll(async () => {
+    await client?.dispose();
+    await server?.close();
+  });
+
+  const createAgent = async (input: Record<string, unknown>): Promise<string> =>
+    (await gqlData(url, `mutation($input: CreateAgentInput!) { createAgent(input: $input) { id } }`, { input })).createAgent.id;
+
+  async function turn(sessionId: string, text: string, onEvent?: (e: Ev) => void): Promise<Ev[]> {
+    const { lastSequence } = await sessionState(url, sessionId);
+    const sub = subscribeWs<{ sessionEvents: Ev }>(client, EVENTS, { id: sessionId, after: lastSequence });
+    await sendText(url, sessionId, text);
+    let seen = 0;
+    const results = await sub.until((rs) => {
+      for (; onEvent && seen < rs.length; seen++) onEvent(rs[seen]!.data!.sessionEvents);
+      return rs.some((r) => r.data?.sessionEvents.type === "session.idled");
+    });
+    sub.stop();
+    return results.map((r) => r.data!.sessionEvents).filter((e) => e.type !== "output.message.delta");
+  }
+  const completed = (events: Ev[]) => events.filter((e) => e.type === "tool.completed").map((e) => e.data);
+  const answer = (events: Ev[]) => events.filter((e) => e.type === "output.message.completed").at(-1)!.data.message.content[0]?.text;
+
+  it("Query.tools lists built-in and MCP tools by name, with source, server and the server's schema", async () => {
+    const { tools } = await gqlData(url, `{ tools { name description parameters source server } }`);
+    const names = tools.map((t: { name: string }) => t.name);
+    expect(names).toEqual([...names].sort((a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)));
+    expect(tools.find((t: { name: string }) => t.name === "calculator")).toMatchObject({ source: "BUILTIN", server: null });
+    expect(tools.find((t: { name: string }) => t.name === "demo__echo")).toMatchObject({
+      source: "MCP",
+      server: "demo",
+      description: "Returns the text it is given.",
+      parameters: { type: "object", properties: { text: { type: "string" } } },
+    });
+    expect(names.some((n: string) => n.startsWith("down__"))).toBe(false);
+    expect((await fetch(`${url}/ready`)).status).toBe(200);
+  });
+
+  it("an agent selecting MCP tools calls them through a whole turn: events, TOOL_RESULT message, answer", async () => {
+    const agentId = await createAgent({ name: "Reader", tools: ["demo__*", "files__read_text_file"] });
+    const sessionId = await createSession(url, { agentId });
+    const events = await turn(sessionId, `call demo__echo {"text":"ahoy"}\ncall files__read_text_file {"path":"${join(dir, "notes.txt")}"}`);
+    const [echo, file] = completed(events);
+    expect(echo).toMatchObject({ tool_name: "demo__echo", status: "success", result: [{ type: "text", text: "ahoy" }] });
+    expect(file).toMatchObject({ tool_name: "files__read_text_file", status: "success", result: [{ type: "text", text: "the launch is on Tuesday" }] });
+    expect(answer(events)).toBe("The answer is ahoy; the launch is on Tuesday.");
+    const read = await gqlData(url, `query($id: ID!) { session(id: $id) { messages(roles: [TOOL_RESULT]) { nodes { content { ... on ToolResultPart { isError content { ... on TextPart { text } } } } } } } }`, { id: sessionId });
+    expect(read.session.messages.nodes.map((n: any) => n.content[0].content[0].text)).toEqual(["ahoy", "the launch is on Tuesday"]);
+  });
+
+  it("an MCP image result is an image part; an isError result is status error and the turn goes on", async () => {
+    const agentId = await createAgent({ name: "Painter", tools: ["demo__*"] });
+    const sessionId = await createSession(url, { agentId });
+    const events = await turn(sessionId, `call demo__tiny_image\ncall demo__fail {"message":"no luck"}`);
+    const [image, failed] = completed(events) as [Record<string, any>, Record<string, any>];
+    expect(image.status).toBe("success");
+    expect(image.result).toContainEqual({ type: "image", base64: expect.any(String), media_type: "image/png" });
+    expect(failed).toMatchObject({ status: "error", error: "no luck" });
+    expect(events.at(-2)!.type).toBe("turn.completed");
+  });
+
+  it("the default agent is offered the built-ins only", async () => {
+    const sessionId = await createSession(url);
+    const events = await turn(sessionId, `call demo__echo {"text":"hi"}`);
+    expect(completed(events)).toEqual([]);
+    expect(answer(events)).toMatch(/demo__echo/);
+  });
+
+  it("cancel during a slow MCP call ends it as cancelled, then turn.cancelled", async () => {
+    const agentId = await createAgent({ name: "Sleeper", tools: ["demo__sleep"] });
+    const sessionId = await createSession(url, { agentId });
+    let cancelled = false;
+    const events = await turn(sessionId, `call demo__sleep {"ms":20000}`, (e) => {
+      if (e.type === "tool.started" && !cancelled) {
+        cancelled = true;
+        void gqlData(url, `mutation($id: ID!) { cancelTurn(sessionId: $id) { id } }`, { id: sessionId });
+      }
+    });
+    expect(completed(events)).toEqual([expect.objectContaining({ tool_name: "demo__sleep", status: "error", error: "cancelled" })]);
+    const types = events.map((e) => e.type);
+    expect(types.indexOf("tool.completed")).toBeLessThan(types.indexOf("turn.cancelled"));
+  });
+});
