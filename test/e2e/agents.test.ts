@@ -256,7 +256,7 @@ for (const backend of await backends()) {
     it("REST: bad input answers 422 / 400 / 404 with nothing stored", async () => {
       const before = await agentCount();
       expect(await rest(url, "POST", "/v1/agents", {})).toMatchObject({ status: 422, body: { error: expect.stringContaining("name"), status: 422 } });
-      expect(await rest(url, "POST", "/v1/agents", { name: "H", max_iterations: 99 })).toMatchObject({ status: 422, body: { error: expect.stringContaining("maxIterations") } });
+      expect(await rest(url, "POST", "/v1/agents", { name: "H", max_iterations: 99 })).toMatchObject({ status: 422, body: { error: expect.stringContaining("max_iterations") } }); // REST spelling
       expect(await rest(url, "POST", "/v1/agents", { name: "H", client_tools: [{ name: "current_time" }] })).toMatchObject({ status: 422 });
       expect(await rest(url, "POST", "/v1/agents", { name: "H", tools: "calculator" })).toMatchObject({ status: 422 });
       expect(await rest(url, "POST", "/v1/agents", { name: "H", model_id: "nope" })).toMatchObject({ status: 400, body: { status: 400 } });

@@ -230,7 +230,7 @@ for (const backend of await backends()) {
       }
       const viaRest = await rest(url, "POST", `/v1/sessions/${source}/fork`, { at_sequence: 2 }, A);
       expect(viaRest.status).toBe(422);
-      expect(viaRest.body.error).toContain("atSequence");
+      expect(viaRest.body.error).toContain("at_sequence"); // REST names fields in its own spelling
       expect((await rest(url, "POST", `/v1/sessions/${source}/fork`, { at_sequence: "3" }, A)).status).toBe(422);
 
       // Two messages back to back: the second waits while the first turn runs, so the first
