@@ -3,6 +3,7 @@
 // the iteration default come in as parameters, so no registry or config is read.
 // Inputs are typed loosely because REST passes parsed JSON through: a wrong
 // JSON type is VALIDATION_FAILED naming the field, never a crash.
+import { checkStorableString } from "./json-bounds.js";
 import { TOOL_NAME, TOOL_PATTERN } from "./tool-patterns.js";
 import { validation } from "../errors.js";
 import { parseId } from "../ids.js";
@@ -199,7 +200,7 @@ function deeperThan(value: JsonValue, levels: number): boolean {
 function boundedString(value: unknown, field: string, max: number): string {
   if (typeof value !== "string") throw validation(field, `${field} must be a string`);
   if ([...value].length > max) throw validation(field, `${field} must be at most ${max} characters`);
-  return value;
+  return checkStorableString(value, field);
 }
 
 function shown(value: unknown): string {

@@ -2,6 +2,7 @@
 // catalogue of SPEC §4 as typed constructors, and the event-type filter
 // pattern. An event's `data` is plain JSON (snake_case, like the seeds); the
 // store adds id, sequence and ts.
+import { checkStorableString } from "./json-bounds.js";
 import type { Disclosure, JsonObject, ToolResultContent } from "./content.js";
 import { messageToRest, type NewMessage } from "./messages.js";
 
@@ -123,6 +124,13 @@ export const events = {
  * and the SSE routes: an exact name, or a prefix ending in '*' ("output.message.*").
  */
 export type TypePattern = { exact: string } | { prefix: string };
+
+/** Checks `types` / `exclude` filters: strings a stored type could match (no NUL or unpaired surrogate). */
+export function checkTypeFilters(filters: { types?: readonly string[] | null; exclude?: readonly string[] | null }): void {
+  for (const field of ["types", "exclude"] as const) {
+    filters[field]?.forEach((pattern, i) => checkStorableString(pattern, `${field}[${i}]`));
+  }
+}
 
 export const parseTypePattern = (pattern: string): TypePattern =>
   pattern.endsWith("*") ? { prefix: pattern.slice(0, -1) } : { exact: pattern };

@@ -73,7 +73,7 @@ export function aiSdkRoute(deps: ProtocolRouteDeps): Route {
         throw new AppError("FORBIDDEN", "Cross-site request refused: send it from this server's own pages, or from a client that is not a browser");
       }
       const actor = await deps.actorFor(req);
-      if (resumeMatch) await resume(res, actor, decodeURIComponent(resumeMatch.groups!.id!));
+      if (resumeMatch) await resume(res, actor, decodePathSegment(resumeMatch.groups!.id!));
       else await post(req, res, actor);
     } catch (error) {
       sendRestError(res, error, { logger: deps.logger, where: `${req.method} ${path}` });
@@ -103,4 +103,13 @@ async function streamTurn(protocols: ProtocolService, actor: Actor, res: ServerR
     onError: (error) => (error instanceof Error ? error.message : "The stream failed."),
   });
   await pipeUIMessageStreamToResponse({ response: res, stream, keepAliveMs: HEARTBEAT_MS });
+}
+
+/** A percent-encoded path segment; a malformed escape is the client's error, not a 500. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new AppError("BAD_REQUEST", "The chat id in the path is not valid percent-encoded UTF-8");
+  }
 }

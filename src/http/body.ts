@@ -24,12 +24,21 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
   return Buffer.concat(chunks);
 }
 
+// Fatal: a body that is not UTF-8 is refused, never silently "repaired" with U+FFFD and stored.
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 /** Parses the body as JSON whatever its Content-Type (curl -d sends form-urlencoded). */
 export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const body = await readBody(req, limit);
   if (body.length === 0) return {};
+  let text: string;
   try {
-    return JSON.parse(body.toString("utf8"));
+    text = utf8.decode(body);
+  } catch {
+    throw new AppError("BAD_REQUEST", "Request body is not valid UTF-8");
+  }
+  try {
+    return JSON.parse(text);
   } catch (error) {
     throw new AppError("BAD_REQUEST", `Malformed JSON body: ${(error as Error).message}`);
   }

@@ -32,7 +32,7 @@ export function imageContentRoute(deps: ImageContentDeps): Route {
       return true;
     }
     try {
-      const id = parseId("img", decodeURIComponent(match[1]!), "image_id");
+      const id = parseId("img", match[1]!, "image_id") /* ids never need decoding */;
       const url = new URL(req.url ?? "/", "http://localhost");
       const signature = deps.imageLinks.check(url, id);
       if (signature === "invalid") throw notFound("Image", id);

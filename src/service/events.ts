@@ -1,7 +1,7 @@
 // Event log reads: a session's events as a list, and the live stream. Every
 // read is the actor's: the store scopes it by owner.
 import type { Bus } from "../bus/bus.js";
-import type { StoredEvent } from "../domain/events.js";
+import { checkTypeFilters, type StoredEvent } from "../domain/events.js";
 import { notFound, validation } from "../errors.js";
 import { parseId } from "../ids.js";
 import type { Store } from "../store/index.js";
@@ -30,6 +30,7 @@ export class EventService {
   /** Events of the actor's session after a sequence, oldest first (Session.events); none when it is not theirs. */
   list(actor: Actor, sessionId: string, args: { after?: number | null; first?: number | null; types?: readonly string[] | null }): Promise<StoredEvent[]> {
     const { size } = pageSize({ first: args.first }, PAGE_CAPS.events);
+    checkTypeFilters(args);
     return this.store.events.readAfter(actor.ownerId, sessionId, checkAfter(args.after), { limit: size, types: args.types });
   }
 
@@ -39,6 +40,7 @@ export class EventService {
    */
   async open(actor: Actor, args: StreamArgs): Promise<AsyncIterableIterator<StoredEvent>> {
     const sessionId = parseId("session", args.sessionId, "sessionId");
+    checkTypeFilters(args);
     if (!(await this.store.sessions.get(actor.ownerId, sessionId))) throw notFound("Session", sessionId);
     return streamEvents(
       { bus: this.bus, readAfter: (after, options) => this.store.events.readAfter(actor.ownerId, sessionId, after, options) },

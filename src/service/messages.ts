@@ -5,6 +5,7 @@ import type { ContentPart } from "../domain/content.js";
 import type { MessageRole } from "../domain/enums.js";
 import { events } from "../domain/events.js";
 import { newMessage, type Message } from "../domain/messages.js";
+import { checkStorableString } from "../domain/json-bounds.js";
 import { stableStringify } from "../domain/stable-json.js";
 import { validateMessageInput, type MessageInput } from "../domain/validation.js";
 import { isUniqueViolation } from "../db/errors.js";
@@ -124,5 +125,5 @@ function idempotencyKey(value: unknown): string | null {
   if (typeof value !== "string" || value.length === 0 || value.length > MAX_IDEMPOTENCY_KEY) {
     throw validation("idempotencyKey", `idempotencyKey must be a non-empty string of at most ${MAX_IDEMPOTENCY_KEY} characters`);
   }
-  return value;
+  return checkStorableString(value, "idempotencyKey");
 }

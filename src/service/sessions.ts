@@ -2,6 +2,7 @@
 import { validateSessionInput, type SessionInput } from "../domain/validation.js";
 import { AppError, notFound, validation } from "../errors.js";
 import { parseId } from "../ids.js";
+import { checkStorableString } from "../domain/json-bounds.js";
 import type { Store } from "../store/index.js";
 import type { Session, SessionFilter } from "../store/sessions.js";
 import type { Actor, TurnScheduler } from "./context.js";
@@ -54,6 +55,7 @@ export class SessionService {
   /** The actor's sessions, newest first; REST passes `limit` for `first`. */
   async list(actor: Actor, args: CursorPageArgs & SessionFilter) {
     const { size, backward } = pageSize(args, PAGE_CAPS.sessions);
+    if (args.tag != null) checkStorableString(args.tag, "tag");
     for (const key of ["after", "before"] as const) if (args[key] != null) parseId("session", args[key], key);
     return this.store.sessions.page(actor.ownerId, args, size, backward);
   }
