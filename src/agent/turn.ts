@@ -3,6 +3,7 @@
 // the model answers without tools or the iteration limit; then the turn's end
 // event and session.idled, appended atomically with the Turn row's new status.
 import { allowedByPatterns, defaultAgent, type AgentSnapshot } from "../domain/agents.js";
+import { waitKind, withTurnControls, type PendingKind, type ToolCall } from "../domain/pending-calls.js";
 import { isJsonObject, type StoredMessage, type ToolResultContent, type Disclosure } from "../domain/content.js";
 import { addUsage, events, zeroUsage, type NewEvent, type TurnErrorCode, type Usage } from "../domain/events.js";
 import { discloseError, effectiveDisclosure } from "../domain/disclosure.js";
@@ -37,9 +38,12 @@ export interface TurnDeps {
   historyLimit: number;
   leaseOwner: string;
   logger: Logger;
+  /** TOOL_WAIT_TIMEOUT_MS: how long a client-tool or approval call waits (SPEC §11). */
+  toolWaitMs: number;
 }
 
-export type TurnOutcome = "completed" | "failed" | "cancelled" | "abandoned";
+/** "waiting": the turn let go of its lease until its waiting calls are answered (it resumes as a new claim). */
+export type TurnOutcome = "completed" | "failed" | "cancelled" | "abandoned" | "waiting";
 
 const HISTORY_LIMIT_DEFAULT = 200;
 const SAFE_MESSAGES: Record<TurnErrorCode, string> = {
@@ -77,22 +81,50 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
     return (await end(events.turnFailed(ctx, { errorCode: code, error, disclosure }), "FAILED")) ? "failed" : "abandoned";
   };
 
-  // The agent is resolved once: an update or delete during the turn does not change it.
-  const agent = await resolveAgent(deps, session);
-  const tools = deps.tools.specs().filter((spec) => allowedByPatterns(agent.tools, spec.name));
-  await append([events.turnStarted(turn.id, input.id, agent.id), events.sessionActivated(turn.id, input.id)]);
+  // The agent is resolved once, at turn.started: an update or delete during the turn (or its waits) does not change it.
+  const resuming = turn.resuming && turn.agent !== null;
+  const agent = resuming ? (turn.agent as unknown as AgentSnapshot) : withTurnControls(await resolveAgent(deps, session), controls);
+  const serverTools = deps.tools.specs().filter((spec) => allowedByPatterns(agent.tools, spec.name));
+  const offeredServer = new Set(serverTools.map((spec) => spec.name));
+  const tools: ToolSpec[] = [
+    ...serverTools,
+    ...agent.clientTools.map((t) => ({ name: t.name, description: t.description ?? "", parameters: t.parameters })),
+  ];
+  if (resuming) {
+    ({ iterations, usage } = await store.pendingCalls.progress(sessionId, turn.id));
+  } else {
+    await append([events.turnStarted(turn.id, input.id, agent.id), events.sessionActivated(turn.id, input.id)]);
+    await store.turns.saveAgent(turn.id, agent);
+  }
 
   const model = await store.models.get(controls.model_id ?? agent.modelId ?? session.modelId ?? deps.defaultModelId);
   if (model) disclosure = effectiveDisclosure(controls.error_disclosure, lower(model.maxErrorDisclosure));
   const driver = model && deps.driverFor(model.provider);
   if (!model || !driver) return fail("model_unavailable", model ? `provider ${model.provider} is not configured` : "model not found");
 
-  const history = await loadHistory(store, sessionId, input, deps.historyLimit || HISTORY_LIMIT_DEFAULT);
+  const historyLimit = deps.historyLimit || HISTORY_LIMIT_DEFAULT;
+  let history = await loadHistory(store, sessionId, input, turn.id, historyLimit);
   const hints = { ...(isJsonObject(session.hints) ? session.hints : {}), ...(controls.hints ?? {}) };
   let writer: DeltaWriter | null = null;
   let stepMessageId: string | null = null;
 
+  /** After a wait: approved tools run (each at most once), then turn.resumed; the history is rebuilt from the log. */
+  const resume = async () => {
+    for (const call of await store.pendingCalls.approved(turn.id)) {
+      signal.throwIfAborted();
+      if (!(await store.pendingCalls.start(sessionId, ctx, call.toolCall))) continue;
+      const outcome = await executeTool(deps, serverTools, call.toolCall, signal);
+      const moved = await store.pendingCalls.settle(sessionId, [
+        { call, from: ["RUNNING"], to: "ENDED", answer: call.answer, outcome: "answered", completed: outcome },
+      ]);
+      if (moved === "raced") throw new TurnAbort("lease_lost", "the approved call was ended elsewhere");
+    }
+    await append([events.turnResumed(ctx)]);
+    history = await loadHistory(store, sessionId, input, turn.id, historyLimit);
+  };
+
   try {
+    if (resuming) await resume();
     for (;;) {
       if (iterations >= agent.maxIterations) return fail("max_iterations", `stopped after ${iterations} model steps`);
       iterations += 1;
@@ -132,7 +164,14 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
         );
         return done ? "completed" : "abandoned";
       }
+      // Calls that wait get their tool.call_requested first (in call order); the others run now.
+      const waiting = result.toolCalls.flatMap((call) => {
+        const kind: PendingKind | null = waitKind(agent, offeredServer, call.name);
+        return kind ? [{ toolCall: call as ToolCall, kind }] : [];
+      });
+      if (waiting.length > 0) await store.pendingCalls.request(sessionId, ctx, waiting, deps.toolWaitMs);
       for (const call of result.toolCalls) {
+        if (waiting.some((w) => w.toolCall.id === call.id)) continue;
         signal.throwIfAborted();
         await append([events.toolStarted(ctx, call)]);
         const outcome = await executeTool(deps, tools, call, signal);
@@ -140,6 +179,12 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
           events.toolCompleted(ctx, { messageId: newId("message"), toolCallId: call.id, toolName: call.name, ...outcome }),
         ]);
         history.push(messageFromEvent({ ...completed!, turnId: turn.id })!);
+      }
+      if (waiting.length > 0) {
+        const wait = await store.pendingCalls.beginWait(turn.id, sessionId, deps.leaseOwner);
+        if (wait === "waiting") return "waiting";
+        if (wait === "lost") return "abandoned";
+        await resume(); // every call was answered while the step's server tools ran
       }
     }
   } catch (error) {
@@ -152,6 +197,12 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
         const partial = agentMessage(sessionId, stepMessageId, turn.id, writer.text, { toolCalls: [] });
         partial.metadata = { partial: true };
         await append([events.outputMessageCompleted(ctx, partial, zeroUsage())]);
+      }
+      if (await store.pendingCalls.hasOpen(turn.id)) {
+        // Calls still waiting or approved end as `cancelled` before turn.cancelled.
+        const trailing = [events.turnCancelled(ctx, abort.message), events.sessionIdled(ctx, iterations, usage)];
+        const ended = await store.pendingCalls.endRunningTurn(sessionId, ctx, "cancelled", trailing, { status: "CANCELLED", leaseOwner: deps.leaseOwner });
+        return ended.length > 0 ? "cancelled" : "abandoned";
       }
       return (await end(events.turnCancelled(ctx, abort.message), "CANCELLED")) ? "cancelled" : "abandoned";
     }
@@ -212,15 +263,18 @@ async function executeTool(
 
 /**
  * The conversation a step sees: earlier messages (without user messages still
- * queued behind this one), then this turn's input last.
+ * queued behind this one), then this turn's input, then what this turn has
+ * said and got so far (a resumed turn rebuilds its history from the log).
  */
-async function loadHistory(store: Store, sessionId: string, input: StoredMessage & { sequence: number }, limit: number) {
+async function loadHistory(store: Store, sessionId: string, input: StoredMessage & { sequence: number }, turnId: string, limit: number) {
   const rows = await store.prisma.message.findMany({
     where: { sessionId, id: { not: input.id }, NOT: { role: "USER", sequence: { gt: input.sequence } } },
     orderBy: { sequence: "desc" },
     take: limit,
   });
-  return [...rows.reverse().map(storedMessage), input] as StoredMessage[];
+  const messages = rows.reverse().map(storedMessage);
+  const ours = (m: StoredMessage) => m.turn_id === turnId && m.role !== "user";
+  return [...messages.filter((m) => !ours(m)), input, ...messages.filter(ours)] as StoredMessage[];
 }
 
 async function loadImage(store: Store, ownerId: string, imageId: string) {

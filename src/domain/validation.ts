@@ -162,7 +162,7 @@ export function validateJsonObject(value: unknown, field: string): JsonObject {
   return value;
 }
 
-function validateContent(value: unknown, field: string): InputPart[] {
+export function validateContent(value: unknown, field: string): InputPart[] {
   if (!Array.isArray(value)) throw validation(field, "content must be a list of content parts");
   if (value.length === 0) throw validation(field, "content must contain at least one part");
   if (value.length > MAX_INPUT_PARTS) {

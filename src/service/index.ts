@@ -9,6 +9,7 @@ import { EventService } from "./events.js";
 import { ImageService } from "./images.js";
 import { MessageService } from "./messages.js";
 import { SessionService } from "./sessions.js";
+import { ToolResultService } from "./tool-results.js";
 
 export interface Services {
   sessions: SessionService;
@@ -16,6 +17,7 @@ export interface Services {
   events: EventService;
   images: ImageService;
   agents: AgentService;
+  toolResults: ToolResultService;
   store: Store;
   bus: Bus;
 }
@@ -41,6 +43,7 @@ export function createServices(deps: ServiceDeps): Services {
     events: new EventService(deps.store, deps.bus, deps.keyRecheckMs ?? null),
     images: new ImageService(deps.store),
     agents: new AgentService(deps.store, deps.serverTools ?? builtinTools(), deps.maxIterations ?? 10),
+    toolResults: new ToolResultService(deps.store, deps.scheduler),
     store: deps.store,
     bus: deps.bus,
   };

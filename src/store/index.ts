@@ -9,6 +9,7 @@ import { ForkStore } from "./fork.js";
 import { ImageStore } from "./images.js";
 import { MessageStore } from "./messages.js";
 import { ModelStore } from "./models.js";
+import { PendingCallStore } from "./pending-calls.js";
 import { rowOf } from "./rows.js";
 import { SessionStore } from "./sessions.js";
 import { TurnStore } from "./turns.js";
@@ -24,6 +25,7 @@ export interface Store {
   apiKeys: ApiKeyStore;
   agents: AgentStore;
   forks: ForkStore;
+  pendingCalls: PendingCallStore;
 }
 
 export function createStore(prisma: Prisma): Store {
@@ -39,6 +41,7 @@ export function createStore(prisma: Prisma): Store {
     apiKeys: new ApiKeyStore(prisma),
     agents: new AgentStore(prisma),
     forks: new ForkStore(prisma, log),
+    pendingCalls: new PendingCallStore(prisma, log),
   };
 }
 
