@@ -12,6 +12,7 @@ import { createHttpServer } from "./http/server.js";
 import { healthRoutes } from "./http/health.js";
 import { restRoute } from "./http/rest.js";
 import { mountGraphQL } from "./http/graphql.js";
+import { webRoute } from "./http/web.js";
 import { imageContentRoute } from "./http/image-content.js";
 import type { Route } from "./http/server.js";
 import { createAuth } from "./http/auth.js";
@@ -27,6 +28,10 @@ import { Redis } from "ioredis";
 import { createLogger, type Logger } from "./log.js";
 import { createAgent } from "./agent/index.js";
 import type { TurnRunner } from "./agent/runner.js";
+import { aguiRoute } from "./http/agui.js";
+import { aiSdkRoute } from "./http/ai-sdk.js";
+import { ProtocolService } from "./service/protocols.js";
+import { ProtocolLinkStore } from "./store/protocol-links.js";
 
 export interface App {
   config: Config;
@@ -112,7 +117,11 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
     graphql.route,
     restRoute({ services, config, logger, actorFor: auth.actorFor, imageLinks }),
     imageContentRoute({ images: services.images, actorFor: auth.actorFor, logger, cacheSeconds: config.IMAGE_URL_TTL_S, imageLinks }),
+    webRoute(),
   );
+  // AG-UI and AI SDK streams (SPEC §13): views of the same log, through the same auth, limits and origin policy as REST.
+  const protocols = { protocols: new ProtocolService(new ProtocolLinkStore(db.prisma), services), config, logger, actorFor: auth.actorFor };
+  routes.push(aguiRoute(protocols), aiSdkRoute(protocols));
 
   return {
     config,

@@ -20,7 +20,7 @@ import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import type { Auth } from "./auth.js";
 import type { Metrics } from "./metrics.js";
 import { useOperationMetrics } from "../graphql/observability.js";
-import { GRAPHIQL_DEFAULT_QUERY } from "./graphiql.js";
+import { graphiqlOptions, renderGraphiQL } from "./graphiql.js";
 import type { ImageLinks } from "./image-url.js";
 import { requestIdOf } from "./request-id.js";
 import { AppError } from "../errors.js";
@@ -65,7 +65,8 @@ export function mountGraphQL(deps: GraphQLDeps, server: Server): { route: Route;
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
-    graphiql: { title: "Parley", defaultQuery: GRAPHIQL_DEFAULT_QUERY },
+    graphiql: graphiqlOptions(config.AUTH),
+    renderGraphiQL,
     maxRequestBodySize: config.MAX_BODY_BYTES,
     // CORS is granted to the origins ALLOWED_ORIGINS lets in (src/http/origin.ts), no others.
     cors: (request) => {

@@ -1,0 +1,135 @@
+// AG-UI server route (SPEC §13): `POST /v1/ag-ui` takes a RunAgentInput and
+// answers the run as AG-UI events over SSE, encoded by @ag-ui/encoder, each
+// frame with `id: <sequence>.<n>`. Thin: parse, ask the protocol service
+// which run to stream, stream the mapper's frames of the shared event stream.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { EventEncoder } from "@ag-ui/encoder";
+import { RunAgentInputSchema } from "@ag-ui/core/schemas";
+import type { Config } from "../config.js";
+import { AppError, validation } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { Actor } from "../service/context.js";
+import type { ProtocolService } from "../service/protocols.js";
+import { AguiRunMapper, emptyRun, frameAfter, newestUserMessage, parseFrameId, type AguiFrame } from "../protocols/agui.js";
+import type { LogEvent } from "../protocols/log-event.js";
+import type { RunLink } from "../store/protocol-links.js";
+import { readJson } from "./body.js";
+import { originPolicy, refusedOrigin } from "./origin.js";
+import { sendRestError } from "./rest.js";
+import type { Route } from "./server.js";
+import { HEARTBEAT_MS } from "./sse.js";
+
+export interface ProtocolRouteDeps {
+  protocols: ProtocolService;
+  config: Config;
+  logger: Logger;
+  actorFor(req: IncomingMessage): Promise<Actor>;
+}
+
+export const AGUI_PATH = "/v1/ag-ui";
+
+export function aguiRoute(deps: ProtocolRouteDeps): Route {
+  const { protocols, config } = deps;
+  const allowedOrigin = originPolicy(config);
+
+  return async (req, res, path) => {
+    if (path !== AGUI_PATH) return false;
+    try {
+      if (req.method !== "POST") throw new AppError("BAD_REQUEST", `Method ${req.method} is not allowed on ${path}: POST a RunAgentInput`);
+      if (refusedOrigin(req, allowedOrigin)) {
+        throw new AppError("FORBIDDEN", "Cross-site request refused: send it from this server's own pages, or from a client that is not a browser");
+      }
+      const actor = await deps.actorFor(req);
+      const parsed = RunAgentInputSchema.safeParse(await readJson(req, config.MAX_BODY_BYTES));
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const field = issue?.path.join(".") || "body";
+        throw validation(field, `Invalid RunAgentInput: ${field}: ${issue?.message ?? "invalid"}`);
+      }
+      const input = parsed.data;
+      const lastEventId = header(req, "last-event-id");
+      const cursor = lastEventId ? parseFrameId(lastEventId) : null;
+
+      const sessionId = await protocols.sessionFor(actor, input.threadId, "threadId", true);
+      const known = await protocols.findRun(sessionId, input.runId);
+      const run = known ?? (await startRun(protocols, actor, sessionId, input.runId, newestUserMessage(input.messages)));
+      if (!run) {
+        await streamFrames(res, fromList(emptyRun(input.threadId, input.runId, await protocols.head(actor, sessionId))));
+        return true;
+      }
+      const events = await protocols.events(actor, sessionId, run.startSequence);
+      const mapper = new AguiRunMapper({ ...run, threadId: input.threadId, runId: input.runId });
+      // Last-Event-ID resumes a run this runId already named; a new run starts at its beginning.
+      await streamFrames(res, runFrames(events, mapper, known ? cursor : null), () => void events.return?.());
+    } catch (error) {
+      sendRestError(res, error, deps.logger, req);
+    }
+    return true;
+  };
+}
+
+/** Posts the newest user message when it is not stored yet, starting a run; null when there is nothing new to post. */
+async function startRun(
+  protocols: ProtocolService,
+  actor: Actor,
+  sessionId: string,
+  runId: string,
+  newest: ReturnType<typeof newestUserMessage>,
+): Promise<RunLink | null> {
+  if (!newest || (await protocols.storedTurn(sessionId, newest.id))) return null;
+  const turn = await protocols.post(actor, sessionId, newest);
+  return protocols.recordRun({ sessionId, runId, ...turn });
+}
+
+async function* fromList(frames: AguiFrame[]): AsyncGenerator<AguiFrame> {
+  yield* frames;
+}
+
+/** The run's frames, always from its start (the mapper folds the whole run); after `cursor` only, RUN_STARTED always. */
+async function* runFrames(events: AsyncIterable<LogEvent>, mapper: AguiRunMapper, cursor: [number, number] | null): AsyncGenerator<AguiFrame> {
+  for await (const event of events) {
+    for (const frame of mapper.map(event)) {
+      if (!cursor || frame.event.type === "RUN_STARTED" || frameAfter(frame.id, cursor)) yield frame;
+    }
+    if (mapper.finished) break;
+  }
+}
+
+/** Writes frames as SSE (`id:` + the encoder's `data:`), with heartbeats, until they end or the client leaves. */
+async function streamFrames(res: ServerResponse, frames: AsyncGenerator<AguiFrame>, stop: () => void = () => {}): Promise<void> {
+  const encoder = new EventEncoder(); // SSE always: frame ids and Last-Event-ID resume are SSE's
+  res.writeHead(200, {
+    "content-type": encoder.getContentType(),
+    "cache-control": "no-cache, no-transform",
+    connection: "keep-alive",
+    "x-accel-buffering": "no",
+  });
+  res.flushHeaders();
+  const heartbeat = setInterval(() => res.write(": heartbeat\n\n"), HEARTBEAT_MS);
+  // Leaving ends only this response: the turn runs on (only cancelTurn stops it).
+  const onClose = () => stop();
+  res.once("close", onClose);
+  try {
+    for await (const frame of frames) {
+      if (res.destroyed) break;
+      if (!res.write(`id: ${frame.id}\n${encoder.encodeSSE(frame.event)}`)) {
+        await new Promise((resolve) => {
+          res.once("drain", resolve);
+          res.once("close", resolve);
+        });
+      }
+    }
+  } catch (error) {
+    // Headers are sent: the failure can only end the stream as an AG-UI error.
+    res.write(encoder.encodeSSE({ type: "RUN_ERROR", message: (error as Error).message } as never));
+  } finally {
+    clearInterval(heartbeat);
+    res.off("close", onClose);
+    res.end();
+  }
+}
+
+const header = (req: IncomingMessage, name: string): string | undefined => {
+  const value = req.headers[name];
+  return typeof value === "string" && value.trim() ? value : undefined;
+};

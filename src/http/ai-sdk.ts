@@ -1,0 +1,106 @@
+// Vercel AI SDK UI message stream routes (SPEC §13), what `useChat` and
+// `DefaultChatTransport` speak: `POST /v1/ai-sdk/chat` posts the newest user
+// message and streams its turn; `GET /v1/ai-sdk/chat/{id}/stream` resumes the
+// turn that has not ended (204 when none). The chunks are the mapper's, the
+// SSE framing, headers and `[DONE]` are `ai`'s own stream helpers.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createUIMessageStream, pipeUIMessageStreamToResponse, safeValidateUIMessages, type UIMessage } from "ai";
+import { z } from "zod";
+import { AppError, validation } from "../errors.js";
+import type { Actor } from "../service/context.js";
+import type { ProtocolService } from "../service/protocols.js";
+import { AiSdkTurnMapper, newestUserMessage } from "../protocols/ai-sdk.js";
+import type { LogEvent } from "../protocols/log-event.js";
+import type { TurnStart } from "../store/protocol-links.js";
+import { readJson } from "./body.js";
+import { originPolicy, refusedOrigin } from "./origin.js";
+import { sendRestError } from "./rest.js";
+import type { Route } from "./server.js";
+import { HEARTBEAT_MS } from "./sse.js";
+import type { ProtocolRouteDeps } from "./agui.js";
+
+export const AI_SDK_CHAT_PATH = "/v1/ai-sdk/chat";
+const RESUME_PATH = /^\/v1\/ai-sdk\/chat\/(?<id>[^/]+)\/stream$/;
+
+const ChatRequest = z.object({
+  id: z.string(),
+  messages: z.array(z.unknown()).min(1),
+  trigger: z.enum(["submit-message", "regenerate-message"]).optional(),
+  messageId: z.string().nullish(),
+});
+
+export function aiSdkRoute(deps: ProtocolRouteDeps): Route {
+  const { protocols, config } = deps;
+  const allowedOrigin = originPolicy(config);
+
+  const post = async (req: IncomingMessage, res: ServerResponse, actor: Actor) => {
+    const parsed = ChatRequest.safeParse(await readJson(req, config.MAX_BODY_BYTES));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const field = issue?.path.join(".") || "body";
+      throw validation(field, `Invalid chat request: ${field}: ${issue?.message ?? "invalid"}`);
+    }
+    const checked = await safeValidateUIMessages({ messages: parsed.data.messages });
+    // The library's message quotes the whole value: keep the answer short.
+    if (!checked.success) throw validation("messages", `Invalid UI messages: ${checked.error.message.slice(0, 500)}`);
+    const newest = newestUserMessage(checked.data as UIMessage[]);
+
+    const sessionId = await protocols.sessionFor(actor, parsed.data.id, "id", true);
+    // A message stored before (a retried POST) is not posted again: its turn is streamed again.
+    const turn = newest && ((await protocols.storedTurn(sessionId, newest.id)) ?? (await protocols.post(actor, sessionId, newest)));
+    await streamTurn(protocols, actor, res, sessionId, turn);
+  };
+
+  const resume = async (res: ServerResponse, actor: Actor, chatId: string) => {
+    const sessionId = await protocols.sessionFor(actor, chatId, "id", false);
+    const turn = await protocols.unfinishedTurn(sessionId);
+    if (!turn) {
+      res.writeHead(204).end();
+      return;
+    }
+    await streamTurn(protocols, actor, res, sessionId, turn);
+  };
+
+  return async (req, res, path) => {
+    const resumeMatch = RESUME_PATH.exec(path);
+    if (path !== AI_SDK_CHAT_PATH && !resumeMatch) return false;
+    try {
+      const method = resumeMatch ? "GET" : "POST";
+      if (req.method !== method && !(method === "GET" && req.method === "HEAD")) {
+        throw new AppError("BAD_REQUEST", `Method ${req.method} is not allowed on ${path}`);
+      }
+      if (method === "POST" && refusedOrigin(req, allowedOrigin)) {
+        throw new AppError("FORBIDDEN", "Cross-site request refused: send it from this server's own pages, or from a client that is not a browser");
+      }
+      const actor = await deps.actorFor(req);
+      if (resumeMatch) await resume(res, actor, decodeURIComponent(resumeMatch.groups!.id!));
+      else await post(req, res, actor);
+    } catch (error) {
+      sendRestError(res, error, deps.logger, req);
+    }
+    return true;
+  };
+}
+
+/** Streams one turn from its input message, replayed then live; nothing to stream → an empty assistant message. */
+async function streamTurn(protocols: ProtocolService, actor: Actor, res: ServerResponse, sessionId: string, turn: TurnStart | null): Promise<void> {
+  const events = turn ? await protocols.events(actor, sessionId, turn.startSequence) : null;
+  // Leaving ends only this response: the turn runs on (only cancelTurn stops it).
+  res.once("close", () => void events?.return?.());
+  const stream = createUIMessageStream({
+    execute: async ({ writer }) => {
+      if (!events || !turn) {
+        writer.write({ type: "start" });
+        writer.write({ type: "finish", finishReason: "stop" });
+        return;
+      }
+      const mapper = new AiSdkTurnMapper(turn);
+      for await (const event of events as AsyncIterable<LogEvent>) {
+        for (const chunk of mapper.map(event)) writer.write(chunk);
+        if (mapper.finished) break;
+      }
+    },
+    onError: (error) => (error instanceof Error ? error.message : "The stream failed."),
+  });
+  await pipeUIMessageStreamToResponse({ response: res, stream, keepAliveMs: HEARTBEAT_MS });
+}

@@ -1,0 +1,43 @@
+// What the protocol mappers read of a stored event (a StoredEvent fits), and
+// the small readers of its `data` they share. Mappers are pure: the same run
+// of events always gives the same frames, so a replay reproduces ids exactly.
+import type { ContentPart, JsonObject, StoredMessage, ToolResultContent } from "../domain/content.js";
+
+export interface LogEvent {
+  sequence: number;
+  type: string;
+  ts: Date;
+  context: { turnId: string | null };
+  data: JsonObject;
+}
+
+/** The part of a turn a protocol stream covers: its events from `startSequence` on. */
+export interface TurnSpan {
+  turnId: string;
+  /** Sequence of the event that starts the stream (the turn's input.message). */
+  startSequence: number;
+}
+
+export interface ToolCallData {
+  id: string;
+  name: string;
+  arguments: JsonObject;
+}
+
+export const str = (data: JsonObject, key: string): string => (typeof data[key] === "string" ? (data[key] as string) : "");
+
+export const messageOf = (data: JsonObject): StoredMessage => data.message as unknown as StoredMessage;
+
+export const textParts = (parts: readonly ContentPart[]): string => parts.flatMap((p) => (p.type === "text" ? [p.text] : [])).join("");
+
+export const toolCallsOf = (message: StoredMessage): ToolCallData[] =>
+  message.content.flatMap((p) => (p.type === "tool_call" ? [{ id: p.id, name: p.name, arguments: p.arguments }] : []));
+
+/** A tool.completed event's result as plain text (its text parts; the error when it failed and said nothing). */
+export function toolResultText(data: JsonObject): string {
+  const text = textParts((data.result as ToolResultContent[] | undefined) ?? []);
+  return text || str(data, "error");
+}
+
+/** Types that end a turn's stream. */
+export const TURN_END = new Set(["turn.completed", "turn.failed", "turn.cancelled"]);

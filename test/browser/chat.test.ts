@@ -1,0 +1,166 @@
+// The chat page at `/` in real Chromium, against the real server and the demo
+// agent: nothing from another host, the answer streaming delta by delta, a
+// calculator turn with its tool call and result, a reload mid-turn that shows
+// each delta exactly once, cancel, an image upload shown back, and errors a
+// person can read.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { wordDeltas } from "../../src/agent/drivers/demo.js";
+import { pgliteBackend } from "../support/backends.js";
+import { gqlData } from "../support/clients.js";
+import { PNG } from "../support/http.js";
+import { startServer, type TestServer } from "../support/server.js";
+import { poll, hasChromium, openBrowser, pageErrors, type TestBrowser } from "./browser.js";
+
+/** The demo agent's reply to a text with no arithmetic in it. */
+const quoteReply = (text: string) => `You said: "${text}". I am the demo agent: I can do arithmetic (try "what is 12*(3+4)?") and tell the time.`;
+const LONG_TEXT = "please tell me a long story about the sea and the ships that sail on it from one harbour to the next, every day, all year long";
+
+const lastAgentText = (page: Page) => page.locator(".message.agent .text").last().innerText();
+
+async function sendMessage(page: Page, text: string): Promise<void> {
+  await page.locator("#input").fill(text);
+  await page.keyboard.press("Enter");
+  await poll(() => page.locator(".message.user").last().innerText()).toContain(text);
+}
+
+/** Records every text the last agent bubble shows, as it changes. */
+async function recordAgentText(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { seen: string[] }).seen = seen;
+    new MutationObserver(() => {
+      const text = [...document.querySelectorAll(".message.agent .text")].at(-1)?.textContent ?? "";
+      if (text && text !== seen.at(-1)) seen.push(text);
+    }).observe(document.getElementById("transcript")!, { childList: true, subtree: true, characterData: true });
+  });
+}
+const recorded = (page: Page) => page.evaluate(() => (window as unknown as { seen: string[] }).seen);
+
+describe.skipIf(!hasChromium)("the chat page in Chromium", () => {
+  let server: TestServer;
+  let browser: TestBrowser;
+  let page: Page;
+  let errors: string[];
+
+  beforeAll(async () => {
+    // Slow enough to watch (and reload) a turn mid-stream.
+    server = await startServer(pgliteBackend(), { DEMO_DELAY_MS: "120" });
+    browser = await openBrowser(server.url);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  afterEach(async () => {
+    expect(browser.foreignRequests).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  const openPage = async (path = "/") => {
+    page = await browser.context.newPage();
+    errors = pageErrors(page);
+    await page.goto(`${server.url}${path}`);
+    await page.locator("#input").waitFor();
+  };
+
+  it("is ready to type: the first send creates a session, kept in the URL, and the answer streams delta by delta", async () => {
+    await openPage();
+    await recordAgentText(page);
+    await sendMessage(page, "hello there");
+    expect(page.url()).toMatch(/\?session=session_[0-9a-f]{32}$/);
+
+    const reply = quoteReply("hello there");
+    await poll(() => lastAgentText(page)).toBe(reply);
+    // Each delta appeared on its own: the texts shown are the growing prefixes, one per delta.
+    const deltas = wordDeltas(reply);
+    const prefixes = deltas.map((_, i) => deltas.slice(0, i + 1).join(""));
+    expect(await recorded(page)).toEqual(prefixes);
+    await poll(() => page.locator("#status").innerText()).toBe("idle");
+
+    // The new session is in the list, marked as open.
+    const sessionId = new URL(page.url()).searchParams.get("session");
+    await poll(() => page.locator(`#sessions a[aria-current="page"]`).getAttribute("data-session-id")).toBe(sessionId);
+  }, 90_000);
+
+  it("shows a calculator turn: the tool call with its arguments, its result, then the answer", async () => {
+    await openPage();
+    await sendMessage(page, "what is 12*(3+4)?");
+    const call = page.locator(".tool-call");
+    await poll(() => call.locator(".call").innerText()).toBe('calculator({"expression":"12*(3+4)"})');
+    await poll(() => call.locator(".result").innerText()).toBe("→ 84");
+    await poll(() => lastAgentText(page)).toBe("The answer is 84.");
+    await poll(() => page.locator("#status").innerText()).toBe("idle");
+    await browser.screenshot(page, "chat-tool-turn");
+
+    // Reopened from its URL, the stored conversation looks the same.
+    await page.reload();
+    await poll(() => page.locator(".tool-call .result").innerText()).toBe("→ 84");
+    await poll(() => lastAgentText(page)).toBe("The answer is 84.");
+  }, 90_000);
+
+  it("reloaded mid-turn, resumes after the last message shown: every delta exactly once", async () => {
+    await openPage();
+    await sendMessage(page, LONG_TEXT);
+    await poll(() => lastAgentText(page)).toMatch(/^You said: /);
+    expect(await page.locator(".message.agent.streaming").count()).toBe(1);
+
+    await page.reload();
+    await page.locator("#input").waitFor();
+    await recordAgentText(page);
+    // Still streaming after the reload: the replayed and the live deltas fill one bubble.
+    await page.locator(".message.agent.streaming").waitFor();
+    const reply = quoteReply(LONG_TEXT);
+    await poll(() => lastAgentText(page), 20_000).toBe(reply);
+    for (const text of await recorded(page)) expect(reply.startsWith(text), `shown mid-stream: ${text}`).toBe(true);
+
+    const sessionId = new URL(page.url()).searchParams.get("session");
+    const stored = await gqlData(server.url, `query($id: ID!) { session(id: $id) { messages(last: 1) { nodes { content { ... on TextPart { text } } } } } }`, { id: sessionId });
+    expect(stored.session.messages.nodes[0].content[0].text).toBe(reply);
+    await browser.screenshot(page, "chat-after-reload");
+  }, 90_000);
+
+  it("stops a running turn with Stop (cancelTurn)", async () => {
+    await openPage();
+    await sendMessage(page, LONG_TEXT);
+    await poll(() => lastAgentText(page)).toMatch(/^You said: /);
+    await page.locator("#cancel").click();
+    await page.locator(".notice", { hasText: "Stopped." }).waitFor();
+    await page.locator(".message.agent.stopped").waitFor();
+    await poll(() => page.locator("#status").innerText()).toBe("idle");
+    expect(await page.locator("#cancel").isHidden()).toBe(true);
+    const partial = await lastAgentText(page);
+    expect(quoteReply(LONG_TEXT).startsWith(partial) && partial.length < quoteReply(LONG_TEXT).length).toBe(true);
+  }, 90_000);
+
+  it("uploads an image and shows it back in the conversation", async () => {
+    await openPage();
+    await page.locator("#image").setInputFiles({ name: "dot.png", mimeType: "image/png", buffer: PNG });
+    await poll(() => page.locator("#attachment-name").innerText()).toBe("dot.png");
+    await sendMessage(page, "what is in this picture?");
+    const img = page.locator(".message.user img");
+    await img.waitFor();
+    expect(await img.getAttribute("alt")).toBe("dot.png");
+    // The bytes come from this server (Image.url), and the browser decoded them.
+    expect(new URL((await img.getAttribute("src"))!).host).toBe(new URL(server.url).host);
+    await poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBe(1);
+    await poll(() => page.locator("#attachment").isHidden()).toBe(true);
+  }, 90_000);
+
+  it("shows errors as sentences: a file that is not an image, a session that does not exist", async () => {
+    await openPage();
+    await page.locator("#image").setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("just text") });
+    await page.locator("#input").fill("look at this");
+    await page.keyboard.press("Enter"); // nothing is sent: the upload fails first
+    await poll(() => page.locator("#error-text").innerText()).toMatch(/^The uploaded file is not an image of type image\/png/);
+    expect(await page.locator("#input").inputValue()).toBe("look at this"); // kept, to try again
+    expect(page.url()).toBe(`${server.url}/`);
+    await browser.screenshot(page, "chat-error");
+    await page.close();
+
+    await openPage(`/?session=session_${"0".repeat(32)}`);
+    await poll(() => page.locator("#error-text").innerText()).toBe("That conversation does not exist (it may have been deleted). Start a new one below.");
+    expect(page.url()).toBe(`${server.url}/`);
+  }, 90_000);
+});
