@@ -6,6 +6,7 @@ import type { MessageInput } from "../domain/validation.js";
 import { builder } from "./builder.js";
 import { MessageRef, MessageRoleRef } from "./message.js";
 import { ErrorDisclosureRef } from "./model.js";
+import { ClientToolInputRef } from "./agent.js";
 
 const TextInput = builder.inputType("TextInput", {
   fields: (t) => ({ text: t.string({ required: true }) }),
@@ -21,7 +22,7 @@ const ImageFileInput = builder.inputType("ImageFileInput", {
   fields: (t) => ({ imageId: t.id({ required: true }), filename: t.string() }),
 });
 
-const InputContentPart = builder.inputType("InputContentPart", {
+export const InputContentPart = builder.inputType("InputContentPart", {
   isOneOf: true,
   fields: (t) => ({
     text: t.field({ type: TextInput }),
@@ -49,6 +50,11 @@ const ControlsInput = builder.inputType("ControlsInput", {
     hints: t.field({ type: "JSON", description: "A JSON object, merged key by key over the session's hints for this turn." }),
     locale: t.string({ description: "BCP 47 language tag." }),
     maxTokens: t.int({ description: "A positive integer." }),
+    clientTools: t.field({
+      type: [ClientToolInputRef],
+      description: "Tools the frontend runs, for this turn only; merged over the agent's client tools by name.",
+    }),
+    approvalRequired: t.stringList({ description: "Server tools (names or prefixes ending in '*') whose calls wait for decideToolCalls in this turn, besides the agent's." }),
   }),
 });
 
@@ -78,7 +84,7 @@ const CreateMessageInput = builder.inputType("CreateMessageInput", {
 type ContentPartInput = typeof InputContentPart.$inferInput;
 
 /** A oneOf content part in its stored shape. */
-function storedPart(part: ContentPartInput): InputPart {
+export function storedPart(part: ContentPartInput): InputPart {
   if (part.text) return { type: "text", text: part.text.text };
   if (part.image) {
     const { url, base64, mediaType } = part.image;

@@ -37,12 +37,13 @@ const builtinTools = (registry = new ToolRegistry()) => (): ServerTool[] =>
   registry.specs().map((spec) => ({ ...spec, source: "BUILTIN", server: null }));
 
 export function createServices(deps: ServiceDeps): Services {
+  const serverTools = deps.serverTools ?? builtinTools();
   return {
     sessions: new SessionService(deps.store, deps.scheduler),
-    messages: new MessageService(deps.store, deps.scheduler),
+    messages: new MessageService(deps.store, deps.scheduler, () => serverTools().map((t) => t.name)),
     events: new EventService(deps.store, deps.bus, deps.keyRecheckMs ?? null),
     images: new ImageService(deps.store),
-    agents: new AgentService(deps.store, deps.serverTools ?? builtinTools(), deps.maxIterations ?? 10),
+    agents: new AgentService(deps.store, serverTools, deps.maxIterations ?? 10),
     toolResults: new ToolResultService(deps.store, deps.scheduler),
     store: deps.store,
     bus: deps.bus,

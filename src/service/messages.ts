@@ -33,11 +33,13 @@ export class MessageService {
   constructor(
     private readonly store: Store,
     private readonly scheduler: TurnScheduler,
+    /** Names of the server tools on offer (a per-turn client tool may not reuse one). */
+    private readonly serverToolNames: () => readonly string[] = () => [],
   ) {}
 
   async create(actor: Actor, command: CreateMessageCommand): Promise<MessageRow> {
     const sessionId = parseId("session", command.sessionId, "sessionId");
-    const input = validateMessageInput(command);
+    const input = validateMessageInput(command, { serverToolNames: this.serverToolNames() });
     const key = idempotencyKey(command.idempotencyKey);
     const session = await this.store.sessions.get(actor.ownerId, sessionId);
     if (!session) throw notFound("Session", sessionId);

@@ -98,6 +98,11 @@ export class ToolResultService {
     return this.apply(actor, await this.session(actor, sessionId), "approval", entries);
   }
 
+  /** The calls still waiting in a session the caller holds; [] unless it waits. */
+  async pending(session: Session): Promise<PendingCallRecord[]> {
+    return session.status === "WAITING_FOR_TOOL_RESULTS" ? this.store.pendingCalls.waiting(session.id) : [];
+  }
+
   private async apply(actor: Actor, session: Session, kind: PendingKind, entries: Entry[]): Promise<Session> {
     for (let round = 0; round < MAX_ROUNDS; round += 1) {
       const found = await this.store.pendingCalls.find(session.id, entries.map((e) => e.toolCallId));
