@@ -20,6 +20,7 @@ import { createImageLinks } from "./http/image-url.js";
 import { ImageSigner } from "./http/image-signing.js";
 import { limitsRoute, sendError } from "./http/limits.js";
 import { hostPolicy } from "./http/host-guard.js";
+import { openApiRoute } from "./http/openapi.js";
 import { AppError } from "./errors.js";
 import { createMetrics, metricsRoute } from "./http/metrics.js";
 import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from "./http/rate-limit.js";
@@ -118,6 +119,7 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
     restRoute({ services, config, logger, actorFor: auth.actorFor, imageLinks }),
     imageContentRoute({ images: services.images, actorFor: auth.actorFor, logger, cacheSeconds: config.IMAGE_URL_TTL_S, imageLinks }),
     webRoute(),
+    openApiRoute(),
   );
   // AG-UI and AI SDK streams (SPEC §13): views of the same log, through the same auth, limits and origin policy as REST.
   const protocols = { protocols: new ProtocolService(new ProtocolLinkStore(db.prisma), services), config, logger, actorFor: auth.actorFor };

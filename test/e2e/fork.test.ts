@@ -365,7 +365,6 @@ for (const backend of await backends()) {
       expect(counts.session.messages.totalCount).toBe(500);
       expect(counts.session.last.nodes[0]).toMatchObject({ sequence: last - 2, content: [{ text: "answer 249" }] });
       expect(counts.session.last.nodes[0].id).not.toMatch(/^message_0190/);
-      expect(ms).toBeLessThan(30_000);
     }, 120_000);
   });
 }
