@@ -1,13 +1,26 @@
 // The seeds' JSON shapes (snake_case, lowercase enums, RFC 3339 times) for
 // REST answers and SSE event payloads.
 import type { StoredMessage } from "../domain/content.js";
+import type { PendingCall } from "../domain/pending-calls.js";
 import { agentClientTools, type Agent } from "../store/agents.js";
 import type { StoredEvent } from "../store/event-log.js";
 import type { ImageMeta } from "../store/images.js";
 import { storedMessage, type MessageRow } from "../store/rows.js";
 import type { Session } from "../store/sessions.js";
 
-export function restSession(s: Session) {
+/** A waiting call in the Everruns shape (SPEC §11). */
+export function restPendingCall(c: PendingCall) {
+  return {
+    tool_call: c.toolCall,
+    kind: c.kind,
+    turn_id: c.turnId,
+    requested_at: c.requestedAt.toISOString(),
+    expires_at: c.expiresAt.toISOString(),
+  };
+}
+
+/** `pending` holds the calls the session waits for ([] unless it waits). */
+export function restSession(s: Session, pending: readonly PendingCall[] = []) {
   return {
     id: s.id,
     title: s.title,
@@ -21,6 +34,7 @@ export function restSession(s: Session) {
     last_sequence: s.lastSequence,
     forked_from_session_id: s.forkedFromSessionId ?? null,
     forked_from_sequence: s.forkedFromSequence ?? null,
+    pending_tool_calls: pending.map(restPendingCall),
     created_at: s.createdAt.toISOString(),
     updated_at: s.updatedAt.toISOString(),
   };

@@ -7,6 +7,7 @@ import type { Logger } from "../log.js";
 import type { Actor } from "../service/context.js";
 import type { Services } from "../service/index.js";
 import type { MessageRole } from "../generated/prisma/client.js";
+import type { Session } from "../store/sessions.js";
 import { readBody, readJson } from "./body.js";
 import { sendJson } from "./health.js";
 import { restAgent, restImage, restMessage, restSession } from "./rest-shapes.js";
@@ -49,10 +50,12 @@ export function restRoute(deps: RestDeps) {
     return Object.fromEntries(Object.entries(keys).filter(([k]) => k in b).map(([k, field]) => [field, b[k]]));
   };
 
+  const sessionJson = async (s: Session) => restSession(s, await services.toolResults.pending(s));
+
   const routes: [string, RegExp, Handler][] = [
     ["POST", /^\/v1\/sessions$/, async ({ req, res, actor }) => {
       const session = await services.sessions.create(actor, sessionInput(asObject(await json(req), "body")));
-      sendJson(res, 201, restSession(session));
+      sendJson(res, 201, await sessionJson(session));
     }],
     ["GET", /^\/v1\/sessions$/, async ({ res, url, actor }) => {
       const status = url.searchParams.get("status")?.toUpperCase() as "STARTED" | "ACTIVE" | "IDLE" | undefined;
@@ -62,13 +65,13 @@ export function restRoute(deps: RestDeps) {
         status: status ?? null,
         tag: url.searchParams.get("tag"),
       });
-      sendJson(res, 200, { data: page.nodes.map(restSession), total: await page.count() });
+      sendJson(res, 200, { data: await Promise.all(page.nodes.map(sessionJson)), total: await page.count() });
     }],
     ["GET", /^\/v1\/sessions\/(?<id>[^/]+)$/, async ({ res, params, actor }) => {
-      sendJson(res, 200, restSession(await services.sessions.get(actor, params.id, "session_id")));
+      sendJson(res, 200, await sessionJson(await services.sessions.get(actor, params.id, "session_id")));
     }],
     ["PATCH", /^\/v1\/sessions\/(?<id>[^/]+)$/, async ({ req, res, params, actor }) => {
-      sendJson(res, 200, restSession(await services.sessions.update(actor, params.id, sessionInput(asObject(await json(req), "body")))));
+      sendJson(res, 200, await sessionJson(await services.sessions.update(actor, params.id, sessionInput(asObject(await json(req), "body")))));
     }],
     ["DELETE", /^\/v1\/sessions\/(?<id>[^/]+)$/, async ({ res, params, actor }) => {
       sendJson(res, 200, { id: await services.sessions.delete(actor, params.id), deleted: true });
@@ -88,6 +91,8 @@ export function restRoute(deps: RestDeps) {
           hints: controls.hints,
           locale: controls.locale,
           maxTokens: controls.max_tokens,
+          clientTools: controls.client_tools,
+          approvalRequired: controls.approval_required,
         },
         externalActor: actorIn && { actorId: actorIn.actor_id, actorName: actorIn.actor_name, metadata: actorIn.metadata, source: actorIn.source },
         metadata: body.metadata,
@@ -106,9 +111,19 @@ export function restRoute(deps: RestDeps) {
       const { result } = await services.sessions.cancelTurn(actor, params.id, "session_id");
       sendJson(res, 200, { status: result });
     }],
+    ["POST", /^\/v1\/sessions\/(?<id>[^/]+)\/tool-results$/, async ({ req, res, params, actor }) => {
+      const body = asObject(await json(req), "body");
+      const results = restList(body.tool_results, "tool_results").map((r) => ({ toolCallId: r.tool_call_id, content: r.content, isError: r.is_error }));
+      sendJson(res, 200, await sessionJson(await services.toolResults.submit(actor, params.id, results)));
+    }],
+    ["POST", /^\/v1\/sessions\/(?<id>[^/]+)\/tool-approvals$/, async ({ req, res, params, actor }) => {
+      const body = asObject(await json(req), "body");
+      const decisions = restList(body.decisions, "decisions").map((d, i) => ({ toolCallId: d.tool_call_id, approve: restDecision(d.decision, i), reason: d.reason }));
+      sendJson(res, 200, await sessionJson(await services.toolResults.decide(actor, params.id, decisions)));
+    }],
     ["POST", /^\/v1\/sessions\/(?<id>[^/]+)\/fork$/, async ({ req, res, params, actor }) => {
       const body = asObject(await json(req), "body");
-      sendJson(res, 201, restSession(await services.sessions.fork(actor, { sessionId: params.id, atSequence: body.at_sequence, title: body.title })));
+      sendJson(res, 201, await sessionJson(await services.sessions.fork(actor, { sessionId: params.id, atSequence: body.at_sequence, title: body.title })));
     }],
     ["GET", /^\/v1\/sessions\/(?<id>[^/]+)\/sse$/, async ({ req, res, url, params, actor }) => {
       await serveSessionSse(services, actor, params.id!, req, res, url);
@@ -203,4 +218,20 @@ async function multipartFile(req: IncomingMessage, limit: number): Promise<{ fil
   const file = form.get("file");
   if (!file || typeof file === "string") throw new AppError("VALIDATION_FAILED", "multipart field `file` with a file is required", "file");
   return { filename: file.name || null, bytes: new Uint8Array(await file.arrayBuffer()) };
+}
+
+/** A list of objects in a REST body (each entry's keys are checked by the service). */
+function restList(value: unknown, field: string): Record<string, unknown>[] {
+  if (!Array.isArray(value)) throw new AppError("VALIDATION_FAILED", `${field} must be a list`, field);
+  return value.map((item, i) => {
+    if (typeof item !== "object" || item === null || Array.isArray(item)) throw new AppError("VALIDATION_FAILED", "each entry must be a JSON object", `${field}[${i}]`);
+    return item as Record<string, unknown>;
+  });
+}
+
+/** "allow" | "reject" → approve. */
+function restDecision(value: unknown, i: number): boolean {
+  if (value === "allow") return true;
+  if (value === "reject") return false;
+  throw new AppError("VALIDATION_FAILED", 'decision must be "allow" or "reject"', `decisions[${i}].decision`);
 }
