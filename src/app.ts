@@ -24,15 +24,12 @@ import { openApiRoute } from "./http/openapi.js";
 import { AppError } from "./errors.js";
 import { createMetrics, metricsRoute } from "./http/metrics.js";
 import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from "./http/rate-limit.js";
-import { serverSecret } from "./store/api-keys.js";
 import { Redis } from "ioredis";
 import { createLogger, type Logger } from "./log.js";
 import { createAgent } from "./agent/index.js";
 import type { TurnRunner } from "./agent/runner.js";
 import { aguiRoute } from "./http/agui.js";
 import { aiSdkRoute } from "./http/ai-sdk.js";
-import { ProtocolService } from "./service/protocols.js";
-import { ProtocolLinkStore } from "./store/protocol-links.js";
 
 export interface App {
   config: Config;
@@ -68,13 +65,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
 async function wire(config: Config, logger: Logger, db: Database, cleanup: (() => Promise<unknown>)[]): Promise<App> {
   const store = createStore(db.prisma);
-  const bus = await createBus(config, { log: store.log, logger, databaseUrl: config.DATABASE_URL });
+  const bus = await createBus(config, { log: store.system.events, logger, databaseUrl: config.DATABASE_URL });
   cleanup.push(() => bus.close());
   store.log.onAppend((sessionId, events) => bus.publish(sessionId, events));
 
   // The gauges read the runner and services, built below, only when scraped.
   const metrics = createMetrics({
-    queuedTurns: () => store.turns.countQueued(),
+    queuedTurns: () => store.system.turns.countQueued(),
     runningTurns: () => runner.runningCount(),
     subscriptions: () => services.events.activeStreams(),
   });
@@ -94,7 +91,7 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
 
   const auth = createAuth(config, store.apiKeys);
   // IMAGE_URL_SECRET when set (so an operator can rotate it), else one secret shared through the database.
-  const imageSecret = config.AUTH === "api_key" ? (config.IMAGE_URL_SECRET ?? (await serverSecret(db.prisma, "image-url"))) : null;
+  const imageSecret = config.AUTH === "api_key" ? (config.IMAGE_URL_SECRET ?? (await store.system.serverSecret("image-url"))) : null;
   const signer = imageSecret ? new ImageSigner(imageSecret, config.IMAGE_URL_TTL_S) : null;
   const imageLinks = createImageLinks(config, signer);
   const limiter = createRateLimiter(config, logger);
@@ -122,7 +119,7 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
     openApiRoute(),
   );
   // AG-UI and AI SDK streams (SPEC §13): views of the same log, through the same auth, limits and origin policy as REST.
-  const protocols = { protocols: new ProtocolService(new ProtocolLinkStore(db.prisma), services), config, logger, actorFor: auth.actorFor };
+  const protocols = { protocols: services.protocols, config, logger, actorFor: auth.actorFor };
   routes.push(aguiRoute(protocols), aiSdkRoute(protocols));
 
   return {

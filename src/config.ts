@@ -76,4 +76,3 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   throw new ConfigError(lines.join("; "));
 }
 
-export const isEmbedded = (config: Config) => config.DATABASE_URL === undefined;

@@ -22,7 +22,6 @@ export interface RunnerOptions {
 
 /** Hooks for metrics; all optional. */
 export interface RunnerObserver {
-  turnStarted?(): void;
   turnEnded?(outcome: TurnOutcome, seconds: number): void;
 }
 
@@ -111,7 +110,7 @@ export class TurnRunner implements TurnScheduler {
       return "cancelled";
     }
     // Running on another instance: it sees the flag when it renews its lease.
-    return (await this.store.turns.requestCancel(sessionId)) ? "cancelled" : "no_op";
+    return (await this.store.system.turns.requestCancel(sessionId)) ? "cancelled" : "no_op";
   }
 
   /** Turns running in this process right now. */
@@ -147,7 +146,7 @@ export class TurnRunner implements TurnScheduler {
       await this.acquireSlot();
       try {
         if (this.stopping) return;
-        const turn = await this.store.turns.claimNext(sessionId, this.instanceId, this.options.leaseMs);
+        const turn = await this.store.system.turns.claimNext(sessionId, this.instanceId, this.options.leaseMs);
         if (!turn) return;
         await this.execute(turn);
       } finally {
@@ -159,10 +158,9 @@ export class TurnRunner implements TurnScheduler {
   private async execute(turn: Turn): Promise<void> {
     const controller = new AbortController();
     const started = performance.now();
-    this.observer.turnStarted?.();
     const renew = setInterval(async () => {
       try {
-        const lease = await this.store.turns.renewLease(turn.id, this.instanceId, this.options.leaseMs);
+        const lease = await this.store.system.turns.renewLease(turn.id, this.instanceId, this.options.leaseMs);
         if (lease === "lost") controller.abort(new TurnAbort("lease_lost", "lease lost"));
         if (lease === "cancel_requested") controller.abort(new TurnAbort("cancel", "cancelled by client"));
       } catch (err) {
@@ -186,11 +184,11 @@ export class TurnRunner implements TurnScheduler {
 
   /** Closes turns whose process died (all RUNNING ones when we are the sole instance), then resumes queues. */
   private async recover(all: boolean): Promise<void> {
-    for (const turn of await this.store.turns.abandoned(all)) {
+    for (const turn of await this.store.system.turns.abandoned(all)) {
       if (this.active.has(turn.sessionId)) continue;
       await this.closeInterrupted(turn, all);
     }
-    for (const sessionId of await this.store.turns.sessionsWithQueued()) this.wake(sessionId);
+    for (const sessionId of await this.store.system.turns.sessionsWithQueued()) this.wake(sessionId);
   }
 
   private async closeInterrupted(turn: Turn, all: boolean): Promise<void> {

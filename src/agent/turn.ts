@@ -4,17 +4,16 @@
 // event and session.idled, appended atomically with the Turn row's new status.
 import { allowedByPatterns, defaultAgent, type AgentSnapshot } from "../domain/agents.js";
 import { waitKind, withTurnControls, type PendingKind, type ToolCall } from "../domain/pending-calls.js";
-import { isJsonObject, type StoredMessage, type ToolResultContent, type Disclosure } from "../domain/content.js";
+import { isJsonObject, type ToolResultContent, type Disclosure } from "../domain/content.js";
 import { addUsage, events, zeroUsage, type NewEvent, type TurnErrorCode, type Usage } from "../domain/events.js";
 import { discloseError, effectiveDisclosure } from "../domain/disclosure.js";
-import { messageFromEvent } from "../domain/messages.js";
+import { messageFromEvent, newMessage, type Message, type NewMessage } from "../domain/messages.js";
 import { newId } from "../ids.js";
 import type { Logger } from "../log.js";
 import { agentSnapshot } from "../store/agents.js";
 import type { Store } from "../store/index.js";
 import type { Turn } from "../store/turns.js";
 import type { Model } from "../store/models.js";
-import { storedMessage } from "../store/rows.js";
 import { DeltaWriter } from "./delta-writer.js";
 import { DriverError, type AgentDriver, type ToolSpec } from "./drivers/driver.js";
 import { ToolError, type ToolRegistry } from "./tools/registry.js";
@@ -45,7 +44,6 @@ export interface TurnDeps {
 /** "waiting": the turn let go of its lease until its waiting calls are answered (it resumes as a new claim). */
 export type TurnOutcome = "completed" | "failed" | "cancelled" | "abandoned" | "waiting";
 
-const HISTORY_LIMIT_DEFAULT = 200;
 const SAFE_MESSAGES: Record<TurnErrorCode, string> = {
   llm_error: "The model provider returned an error.",
   max_iterations: "The agent reached its iteration limit without a final answer.",
@@ -56,13 +54,10 @@ const SAFE_MESSAGES: Record<TurnErrorCode, string> = {
 
 export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): Promise<TurnOutcome> {
   const { store } = deps;
-  const [inputRow, session] = await Promise.all([
-    store.prisma.message.findUnique({ where: { id: turn.inputMessageId } }),
-    store.prisma.session.findUnique({ where: { id: turn.sessionId } }),
-  ]);
-  if (!inputRow || !session) return "abandoned"; // the session was deleted meanwhile
+  // A turn acts for no caller: it reads its session and input as the system does.
+  const [input, session] = await Promise.all([store.system.message(turn.inputMessageId), store.system.session(turn.sessionId)]);
+  if (!input || !session) return "abandoned"; // the session was deleted meanwhile
   const sessionId = session.id;
-  const input = storedMessage(inputRow);
   const controls = input.controls ?? {};
   const ctx = { turnId: turn.id, inputMessageId: input.id };
   const append = (e: NewEvent[]) => store.log.append(sessionId, e);
@@ -94,7 +89,7 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
     ({ iterations, usage } = await store.pendingCalls.progress(sessionId, turn.id));
   } else {
     await append([events.turnStarted(turn.id, input.id, agent.id), events.sessionActivated(turn.id, input.id)]);
-    await store.turns.saveAgent(turn.id, agent);
+    await store.system.turns.saveAgent(turn.id, agent);
   }
 
   const model = await store.models.get(controls.model_id ?? agent.modelId ?? session.modelId ?? deps.defaultModelId);
@@ -102,8 +97,7 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
   const driver = model && deps.driverFor(model.provider);
   if (!model || !driver) return fail("model_unavailable", model ? `provider ${model.provider} is not configured` : "model not found");
 
-  const historyLimit = deps.historyLimit || HISTORY_LIMIT_DEFAULT;
-  let history = await loadHistory(store, sessionId, input, turn.id, historyLimit);
+  let history = await loadHistory(store, input, turn.id, deps.historyLimit);
   const hints = { ...(isJsonObject(session.hints) ? session.hints : {}), ...(controls.hints ?? {}) };
   let writer: DeltaWriter | null = null;
   let stepMessageId: string | null = null;
@@ -120,7 +114,7 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
       if (moved === "raced") throw new TurnAbort("lease_lost", "the approved call was ended elsewhere");
     }
     await append([events.turnResumed(ctx)]);
-    history = await loadHistory(store, sessionId, input, turn.id, historyLimit);
+    history = await loadHistory(store, input, turn.id, deps.historyLimit);
   };
 
   try {
@@ -178,7 +172,7 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
         const [completed] = await append([
           events.toolCompleted(ctx, { messageId: newId("message"), toolCallId: call.id, toolName: call.name, ...outcome }),
         ]);
-        history.push(messageFromEvent({ ...completed!, turnId: turn.id })!);
+        history.push(messageFromEvent(completed!)!);
       }
       if (waiting.length > 0) {
         const wait = await store.pendingCalls.beginWait(turn.id, sessionId, deps.leaseOwner);
@@ -218,21 +212,20 @@ function agentMessage(
   turnId: string,
   text: string,
   result: { toolCalls: { id: string; name: string; arguments: Record<string, unknown> }[]; thinking?: string | null; thinkingSignature?: string | null },
-): StoredMessage {
-  return {
+): NewMessage {
+  return newMessage({
     id,
-    session_id: sessionId,
-    role: "agent",
+    sessionId,
+    role: "AGENT",
     content: [
       ...(text ? [{ type: "text" as const, text }] : []),
       ...result.toolCalls.map((c) => ({ type: "tool_call" as const, id: c.id, name: c.name, arguments: c.arguments as never })),
     ],
-    phase: result.toolCalls.length > 0 ? "commentary" : "final_answer",
+    phase: result.toolCalls.length > 0 ? "COMMENTARY" : "FINAL_ANSWER",
     thinking: result.thinking ?? null,
-    thinking_signature: result.thinkingSignature ?? null,
-    turn_id: turnId,
-    created_at: new Date().toISOString(),
-  };
+    thinkingSignature: result.thinkingSignature ?? null,
+    turnId,
+  });
 }
 
 /** The session's agent, or the default agent when it names none (or its agent was deleted). */
@@ -266,15 +259,10 @@ async function executeTool(
  * queued behind this one), then this turn's input, then what this turn has
  * said and got so far (a resumed turn rebuilds its history from the log).
  */
-async function loadHistory(store: Store, sessionId: string, input: StoredMessage & { sequence: number }, turnId: string, limit: number) {
-  const rows = await store.prisma.message.findMany({
-    where: { sessionId, id: { not: input.id }, NOT: { role: "USER", sequence: { gt: input.sequence } } },
-    orderBy: { sequence: "desc" },
-    take: limit,
-  });
-  const messages = rows.reverse().map(storedMessage);
-  const ours = (m: StoredMessage) => m.turn_id === turnId && m.role !== "user";
-  return [...messages.filter((m) => !ours(m)), input, ...messages.filter(ours)] as StoredMessage[];
+async function loadHistory(store: Store, input: Message, turnId: string, limit: number): Promise<NewMessage[]> {
+  const messages = await store.system.historyBefore(input, limit);
+  const ours = (m: Message) => m.turnId === turnId && m.role !== "USER";
+  return [...messages.filter((m) => !ours(m)), input, ...messages.filter(ours)];
 }
 
 async function loadImage(store: Store, ownerId: string, imageId: string) {

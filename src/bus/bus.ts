@@ -1,7 +1,7 @@
 // Publish/subscribe of appended events, per session. The memory bus serves one
 // process; redis and postgres buses (several instances) implement the same
 // interface. Delivery is best effort: subscribers fill gaps from the store.
-import type { StoredEvent } from "../store/event-log.js";
+import type { StoredEvent } from "../domain/events.js";
 
 export type BusListener = (events: StoredEvent[]) => void;
 

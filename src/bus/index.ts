@@ -2,14 +2,14 @@
 // redis or postgres (LISTEN/NOTIFY) when several instances share a database.
 import { ConfigError, type Config } from "../config.js";
 import type { Logger } from "../log.js";
-import type { EventLog } from "../store/event-log.js";
+import type { SystemEvents } from "../store/events.js";
 import { MemoryBus, type Bus } from "./bus.js";
 import { PostgresBus } from "./postgres.js";
 import { RedisBus } from "./redis.js";
 
 export interface BusDeps {
   /** Where the postgres bus loads notified events from, and where both re-read after a reconnect. */
-  log: EventLog;
+  log: SystemEvents;
   logger: Logger;
   /** The PostgreSQL server; undefined means PGlite. */
   databaseUrl: string | undefined;

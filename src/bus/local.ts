@@ -2,7 +2,7 @@
 // session so a bus knows when to subscribe and unsubscribe at the broker, and
 // a warning logger that does not flood the log while the broker is down.
 import type { Logger } from "../log.js";
-import type { StoredEvent } from "../store/event-log.js";
+import type { StoredEvent } from "../domain/events.js";
 import type { BusListener } from "./bus.js";
 
 export class LocalListeners {

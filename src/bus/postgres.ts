@@ -8,7 +8,8 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import type { Logger } from "../log.js";
-import type { EventLog, StoredEvent } from "../store/event-log.js";
+import type { StoredEvent } from "../domain/events.js";
+import type { SystemEvents } from "../store/events.js";
 import type { Bus, BusListener } from "./bus.js";
 import { InFlight, LocalListeners, throttledWarn } from "./local.js";
 
@@ -29,7 +30,7 @@ const PAGE = 500;
 export interface PostgresBusOptions {
   databaseUrl: string;
   logger: Logger;
-  log: Pick<EventLog, "readAfter" | "last">;
+  log: Pick<SystemEvents, "readAfter" | "last">;
 }
 
 export class PostgresBus implements Bus {

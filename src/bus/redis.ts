@@ -7,7 +7,8 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import type { Logger } from "../log.js";
-import type { EventLog, StoredEvent } from "../store/event-log.js";
+import type { StoredEvent } from "../domain/events.js";
+import type { SystemEvents } from "../store/events.js";
 import type { Bus, BusListener } from "./bus.js";
 import { InFlight, LocalListeners, throttledWarn } from "./local.js";
 
@@ -27,7 +28,7 @@ export interface RedisBusOptions {
   url: string;
   logger: Logger;
   /** Reads a session's newest event after (re)subscribing; see `resync`. */
-  log: Pick<EventLog, "last">;
+  log: Pick<SystemEvents, "last">;
 }
 
 export class RedisBus implements Bus {

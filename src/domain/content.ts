@@ -1,6 +1,6 @@
-// Content parts and messages in their stored form, which is the REST shape of
-// the seeds (snake_case, `type` discriminator). Events carry this form in
-// `data.message`; GraphQL maps it to camelCase field by field.
+// Content parts, controls and external actors in their stored form, which is
+// the REST shape of the seeds (snake_case, `type` discriminator). Message rows
+// and event data hold this form; GraphQL maps it to camelCase field by field.
 
 export type TextPart = { type: "text"; text: string };
 export type ImagePart = { type: "image"; url?: string; base64?: string; media_type?: string };
@@ -14,8 +14,6 @@ export type InputPart = TextPart | ImagePart | ImageFilePart;
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
-export type Role = "system" | "user" | "agent" | "tool_result";
-export type Phase = "commentary" | "final_answer";
 export type Disclosure = "generic" | "standard" | "detailed";
 
 export interface StoredControls {
@@ -36,23 +34,6 @@ export interface StoredExternalActor {
   actor_name?: string;
   metadata?: JsonObject;
   source?: string;
-}
-
-/** A message as events carry it and REST returns it. */
-export interface StoredMessage {
-  id: string;
-  session_id: string;
-  role: Role;
-  content: ContentPart[];
-  controls?: StoredControls | null;
-  external_actor?: StoredExternalActor | null;
-  metadata?: JsonObject | null;
-  tags?: string[];
-  phase?: Phase | null;
-  thinking?: string | null;
-  thinking_signature?: string | null;
-  turn_id?: string | null;
-  created_at: string;
 }
 
 export const IMAGE_MEDIA_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"] as const;

@@ -1,6 +1,33 @@
-// The event catalogue of SPEC §4 as typed constructors. An event's `data` is
-// plain JSON (snake_case, like the seeds); the store adds id, sequence and ts.
-import type { ContentPart, Disclosure, JsonObject, StoredMessage, ToolResultContent } from "./content.js";
+// The one typed Event (a logged event and its REST shape), the event
+// catalogue of SPEC §4 as typed constructors, and the event-type filter
+// pattern. An event's `data` is plain JSON (snake_case, like the seeds); the
+// store adds id, sequence and ts.
+import type { Disclosure, JsonObject, ToolResultContent } from "./content.js";
+import { messageToRest, type NewMessage } from "./messages.js";
+
+/** An event in a session's log. */
+export interface StoredEvent {
+  id: string;
+  sessionId: string;
+  sequence: number;
+  type: string;
+  ts: Date;
+  context: { turnId: string | null; inputMessageId: string | null };
+  data: JsonObject;
+}
+
+/** The REST (and REST SSE) shape of an event. */
+export function eventToRest(e: StoredEvent) {
+  return {
+    id: e.id,
+    session_id: e.sessionId,
+    sequence: e.sequence,
+    type: e.type,
+    ts: e.ts.toISOString(),
+    context: { turn_id: e.context.turnId, input_message_id: e.context.inputMessageId },
+    data: e.data,
+  };
+}
 
 export interface Usage {
   input_tokens: number;
@@ -36,8 +63,8 @@ const ev = <T extends string, D extends object>(type: T, context: EventContext, 
 export const events = {
   sessionStarted: (modelId: string | null) => ev("session.started", {}, { model_id: modelId }),
 
-  inputMessage: (message: StoredMessage, turnId: string | null = null) =>
-    ev("input.message", { turnId, inputMessageId: message.id }, { message }),
+  inputMessage: (message: NewMessage) =>
+    ev("input.message", { turnId: message.turnId, inputMessageId: message.id }, { message: messageToRest(message) }),
 
   /** `agent_id` is null for the default agent (SPEC §10). */
   turnStarted: (turnId: string, inputMessageId: string, agentId: string | null = null) =>
@@ -52,8 +79,8 @@ export const events = {
   outputMessageDelta: (ctx: Required<EventContext>, messageId: string, delta: string) =>
     ev("output.message.delta", ctx, { turn_id: ctx.turnId, message_id: messageId, delta }),
 
-  outputMessageCompleted: (ctx: Required<EventContext>, message: StoredMessage, usage: Usage) =>
-    ev("output.message.completed", ctx, { turn_id: ctx.turnId, message, usage }),
+  outputMessageCompleted: (ctx: Required<EventContext>, message: NewMessage, usage: Usage) =>
+    ev("output.message.completed", ctx, { turn_id: ctx.turnId, message: messageToRest(message), usage }),
 
   toolStarted: (ctx: Required<EventContext>, toolCall: { id: string; name: string; arguments: JsonObject }) =>
     ev("tool.started", ctx, { turn_id: ctx.turnId, tool_call: toolCall }),
@@ -101,19 +128,20 @@ export const events = {
     ev("session.idled", ctx, { turn_id: ctx.turnId, iterations, usage }),
 };
 
-/** Types that end a turn (one of them is always followed by session.idled). */
-export const TURN_END_TYPES = ["turn.completed", "turn.failed", "turn.cancelled"] as const;
-
 /**
- * Event type filters of `sessionEvents(types, exclude)` and the SSE routes:
- * exact names, or prefixes ending in '*' ("output.message.*").
+ * An event type filter of `sessionEvents(types, exclude)`, `Session.events`
+ * and the SSE routes: an exact name, or a prefix ending in '*' ("output.message.*").
  */
-export function eventTypeFilter(types?: readonly string[] | null, exclude?: readonly string[] | null): (type: string) => boolean {
-  const matches = (patterns: readonly string[], type: string) =>
-    patterns.some((p) => (p.endsWith("*") ? type.startsWith(p.slice(0, -1)) : type === p));
-  const include = types && types.length > 0 ? types : null;
-  const skip = exclude && exclude.length > 0 ? exclude : null;
-  return (type) => (!include || matches(include, type)) && !(skip && matches(skip, type));
-}
+export type TypePattern = { exact: string } | { prefix: string };
 
-export type { ContentPart };
+export const parseTypePattern = (pattern: string): TypePattern =>
+  pattern.endsWith("*") ? { prefix: pattern.slice(0, -1) } : { exact: pattern };
+
+const matchesPattern = (p: TypePattern, type: string) => ("prefix" in p ? type.startsWith(p.prefix) : type === p.exact);
+
+/** Whether an event type passes `types` (any, when empty) and not `exclude`. */
+export function eventTypeFilter(types?: readonly string[] | null, exclude?: readonly string[] | null): (type: string) => boolean {
+  const include = types?.length ? types.map(parseTypePattern) : null;
+  const skip = exclude?.length ? exclude.map(parseTypePattern) : [];
+  return (type) => (!include || include.some((p) => matchesPattern(p, type))) && !skip.some((p) => matchesPattern(p, type));
+}

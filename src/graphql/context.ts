@@ -13,5 +13,5 @@ export interface GraphQLContext {
 }
 
 export function createContext(deps: Omit<GraphQLContext, "loaders">): GraphQLContext {
-  return { ...deps, loaders: createLoaders(deps.actor, deps.services) };
+  return { ...deps, loaders: createLoaders(deps.actor, deps.services.reads) };
 }

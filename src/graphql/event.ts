@@ -1,6 +1,6 @@
 // The event log: SessionEvent, and the sessionEvents subscription
 // (replay-then-live, src/service/event-stream.ts).
-import type { StoredEvent } from "../store/event-log.js";
+import type { StoredEvent } from "../domain/events.js";
 import { builder } from "./builder.js";
 import { MessageRef } from "./message.js";
 import { MESSAGE_EVENT_TYPES } from "../domain/messages.js";

@@ -1,10 +1,10 @@
 // Messages, read from the Message projection rows (src/store/rows.ts); their
 // JSON columns hold the stored REST shapes, mapped here to camelCase.
 import type { ContentPart, Disclosure, JsonObject, StoredControls, StoredExternalActor } from "../domain/content.js";
-import { MessagePhase, MessageRole } from "../generated/prisma/enums.js";
+import { MessagePhase, MessageRole } from "../domain/enums.js";
 import { notFound } from "../errors.js";
 import { parseId } from "../ids.js";
-import type { MessageRow } from "../store/rows.js";
+import type { Message } from "../domain/messages.js";
 import { builder } from "./builder.js";
 import { connectionType } from "./connection.js";
 import { ContentPartRef } from "./content.js";
@@ -49,7 +49,7 @@ const ExternalActorRef = builder.objectRef<StoredExternalActor>("ExternalActor")
   }),
 });
 
-export const MessageRef = builder.objectRef<MessageRow>("Message");
+export const MessageRef = builder.objectRef<Message>("Message");
 
 MessageRef.implement({
   interfaces: [NodeRef],

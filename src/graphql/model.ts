@@ -1,5 +1,5 @@
 // Models a message may name in controls.modelId.
-import { ErrorDisclosure } from "../generated/prisma/enums.js";
+import { ErrorDisclosure } from "../domain/enums.js";
 import type { Model } from "../store/models.js";
 import { builder } from "./builder.js";
 import { NodeRef } from "./node.js";
@@ -24,6 +24,6 @@ ModelRef.implement({
 builder.queryField("models", (t) =>
   t.field({
     type: [ModelRef],
-    resolve: (_root, _args, { services }) => services.store.models.list(),
+    resolve: (_root, _args, { services }) => services.models.list(),
   }),
 );

@@ -5,7 +5,7 @@
 import type { ToolCallPart, ToolResultContent } from "../domain/content.js";
 import { EVENT_PAYLOADS, PAYLOAD_FIELDS, payloadTypeName, type PayloadField } from "../domain/event-payloads.js";
 import type { TurnErrorCode, Usage } from "../domain/events.js";
-import type { StoredEvent } from "../store/event-log.js";
+import type { StoredEvent } from "../domain/events.js";
 import { builder, type SchemaTypes } from "./builder.js";
 import { ToolCallPartRef, ToolResultContentRef } from "./content.js";
 import { MessageRef } from "./message.js";

@@ -1,6 +1,6 @@
 // Sessions: the type, its message page and event list, and the session
 // queries and mutations.
-import { SessionStatus } from "../generated/prisma/enums.js";
+import { SessionStatus } from "../domain/enums.js";
 import { parseId } from "../ids.js";
 import { encodeCursor } from "../service/paging.js";
 import type { Session } from "../store/sessions.js";
@@ -42,8 +42,8 @@ SessionRef.implement({
         before: t.arg.string(),
         roles: t.arg({ type: [MessageRoleRef] }),
       },
-      resolve: async (session, args, { services }) => {
-        const page = await services.messages.page(session.id, args);
+      resolve: async (session, args, { actor, services }) => {
+        const page = await services.messages.page(actor, session.id, args);
         return toConnection({ ...page, fromCursor: page.cursor != null }, (m) => encodeCursor(m.sequence), page.totalCount);
       },
     }),
@@ -51,7 +51,7 @@ SessionRef.implement({
       type: [SessionEventRef],
       description: "The event log after a sequence, oldest first (first defaults to 100).",
       args: { after: t.arg.int(), first: t.arg.int(), types: t.arg.stringList() },
-      resolve: (session, args, { services }) => services.events.list(session.id, args),
+      resolve: (session, args, { actor, services }) => services.events.list(actor, session.id, args),
     }),
   }),
 });

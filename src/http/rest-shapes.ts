@@ -1,12 +1,13 @@
 // The seeds' JSON shapes (snake_case, lowercase enums, RFC 3339 times) for
-// REST answers and SSE event payloads.
-import type { StoredMessage } from "../domain/content.js";
+// REST answers and SSE event payloads. Messages and events have theirs next
+// to their type in domain/ (events carry the message shape in `data.message`).
 import type { PendingCall } from "../domain/pending-calls.js";
 import { agentClientTools, type Agent } from "../store/agents.js";
-import type { StoredEvent } from "../store/event-log.js";
 import type { ImageMeta } from "../store/images.js";
-import { storedMessage, type MessageRow } from "../store/rows.js";
 import type { Session } from "../store/sessions.js";
+
+export { eventToRest as restEvent } from "../domain/events.js";
+export { messageToRest as restMessage } from "../domain/messages.js";
 
 /** A waiting call in the Everruns shape (SPEC §11). */
 export function restPendingCall(c: PendingCall) {
@@ -40,13 +41,6 @@ export function restSession(s: Session, pending: readonly PendingCall[] = []) {
   };
 }
 
-/** A message row in REST shape; `external_actor.actor_name` falls back to `actor_id`. */
-export function restMessage(row: MessageRow): StoredMessage & { sequence: number } {
-  const m = storedMessage(row);
-  if (m.external_actor) m.external_actor = { ...m.external_actor, actor_name: m.external_actor.actor_name ?? m.external_actor.actor_id };
-  return m;
-}
-
 export function restAgent(a: Agent) {
   return {
     id: a.id,
@@ -71,17 +65,5 @@ export function restImage(image: ImageMeta, url: string) {
     byte_size: image.byteSize,
     url,
     created_at: image.createdAt.toISOString(),
-  };
-}
-
-export function restEvent(e: StoredEvent) {
-  return {
-    id: e.id,
-    session_id: e.sessionId,
-    sequence: e.sequence,
-    type: e.type,
-    ts: e.ts.toISOString(),
-    context: { turn_id: e.context.turnId, input_message_id: e.context.inputMessageId },
-    data: e.data,
   };
 }

@@ -6,7 +6,7 @@ import { AppError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Actor } from "../service/context.js";
 import type { Services } from "../service/index.js";
-import type { MessageRole } from "../generated/prisma/client.js";
+import type { MessageRole } from "../domain/enums.js";
 import type { Session } from "../store/sessions.js";
 import { readBody, readJson } from "./body.js";
 import { sendJson } from "./health.js";
@@ -26,8 +26,6 @@ export interface RestDeps {
 
 type Params = Record<string, string>;
 type Handler = (ctx: { req: IncomingMessage; res: ServerResponse; url: URL; params: Params; actor: Actor }) => Promise<void>;
-
-const REST_MAX_MESSAGES = 1000;
 
 export function restRoute(deps: RestDeps) {
   const { services, config } = deps;
@@ -60,7 +58,7 @@ export function restRoute(deps: RestDeps) {
     ["GET", /^\/v1\/sessions$/, async ({ res, url, actor }) => {
       const status = url.searchParams.get("status")?.toUpperCase() as "STARTED" | "ACTIVE" | "IDLE" | undefined;
       const page = await services.sessions.list(actor, {
-        first: intParam(url, "limit", 20),
+        limit: intParam(url, "limit"),
         after: url.searchParams.get("after"),
         status: status ?? null,
         tag: url.searchParams.get("tag"),
@@ -102,9 +100,8 @@ export function restRoute(deps: RestDeps) {
       sendJson(res, 201, restMessage(created));
     }],
     ["GET", /^\/v1\/sessions\/(?<id>[^/]+)\/messages$/, async ({ res, url, params, actor }) => {
-      const session = await services.sessions.get(actor, params.id, "session_id");
       const roles = url.searchParams.getAll("role").flatMap((r) => r.split(",")).filter(Boolean).map((r) => r.toUpperCase() as MessageRole);
-      const page = await services.messages.page(session.id, { first: intParam(url, "limit", REST_MAX_MESSAGES, REST_MAX_MESSAGES), roles }, REST_MAX_MESSAGES);
+      const page = await services.messages.list(actor, params.id, { limit: intParam(url, "limit"), roles }, "session_id");
       sendJson(res, 200, { data: page.nodes.map(restMessage), total: await page.totalCount() });
     }],
     ["POST", /^\/v1\/sessions\/(?<id>[^/]+)\/cancel$/, async ({ res, params, actor }) => {
@@ -132,7 +129,7 @@ export function restRoute(deps: RestDeps) {
       sendJson(res, 201, restAgent(await services.agents.create(actor, agentInput(asObject(await json(req), "body")))));
     }],
     ["GET", /^\/v1\/agents$/, async ({ res, url, actor }) => {
-      const page = await services.agents.list(actor, { first: intParam(url, "limit", 20), after: url.searchParams.get("after") });
+      const page = await services.agents.list(actor, { limit: intParam(url, "limit"), after: url.searchParams.get("after") });
       sendJson(res, 200, { data: page.nodes.map(restAgent), total: await page.count() });
     }],
     ["GET", /^\/v1\/agents\/(?<id>[^/]+)$/, async ({ res, params, actor }) => {
@@ -197,10 +194,11 @@ function pick(body: Record<string, unknown>, keys: string[]) {
   return Object.fromEntries(keys.filter((k) => k in body).map((k) => [k, body[k]]));
 }
 
-function intParam(url: URL, name: string, fallback: number, max = 500): number {
+/** A non-negative integer parameter, or null when absent (the service bounds it). */
+function intParam(url: URL, name: string): number | null {
   const raw = url.searchParams.get(name);
-  if (raw === null) return fallback;
-  if (!/^\d{1,6}$/.test(raw) || Number(raw) > max) throw new AppError("VALIDATION_FAILED", `${name} must be an integer between 0 and ${max}`, name);
+  if (raw === null) return null;
+  if (!/^\d{1,6}$/.test(raw)) throw new AppError("VALIDATION_FAILED", `${name} must be a non-negative integer`, name);
   return Number(raw);
 }
 

@@ -26,7 +26,7 @@ export async function serveSessionSse(
 ): Promise<void> {
   const sessionId = parseId("session", sessionIdParam, "session_id");
   const session = await services.sessions.get(actor, sessionId, "session_id");
-  const after = await resumePoint(services, session.id, req, url);
+  const after = await resumePoint(services, actor, session.id, req, url);
   const stream = await services.events.open(actor, { sessionId, after, types: listParam(url, "types"), exclude: listParam(url, "exclude") });
 
   res.writeHead(200, {
@@ -59,10 +59,10 @@ export async function serveSessionSse(
 }
 
 /** The sequence to resume after; null = live only. */
-async function resumePoint(services: Services, sessionId: string, req: IncomingMessage, url: URL): Promise<number | null> {
+async function resumePoint(services: Services, actor: Actor, sessionId: string, req: IncomingMessage, url: URL): Promise<number | null> {
   const lastEventId = req.headers["last-event-id"];
   const sinceId = typeof lastEventId === "string" && lastEventId ? lastEventId : url.searchParams.get("since_id");
-  if (sinceId) return services.events.sequenceOf(sessionId, sinceId, lastEventId ? "Last-Event-ID" : "since_id");
+  if (sinceId) return services.events.sequenceOf(actor, sessionId, sinceId, lastEventId ? "Last-Event-ID" : "since_id");
   const afterSequence = url.searchParams.get("after_sequence");
   if (afterSequence === null) return null;
   if (!/^\d{1,10}$/.test(afterSequence)) throw validation("after_sequence", "after_sequence must be a non-negative integer");

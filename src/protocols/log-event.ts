@@ -1,7 +1,8 @@
 // What the protocol mappers read of a stored event (a StoredEvent fits), and
 // the small readers of its `data` they share. Mappers are pure: the same run
 // of events always gives the same frames, so a replay reproduces ids exactly.
-import type { ContentPart, JsonObject, StoredMessage, ToolResultContent } from "../domain/content.js";
+import type { ContentPart, JsonObject, ToolResultContent } from "../domain/content.js";
+import type { RestMessage } from "../domain/messages.js";
 
 export interface LogEvent {
   sequence: number;
@@ -26,11 +27,11 @@ export interface ToolCallData {
 
 export const str = (data: JsonObject, key: string): string => (typeof data[key] === "string" ? (data[key] as string) : "");
 
-export const messageOf = (data: JsonObject): StoredMessage => data.message as unknown as StoredMessage;
+export const messageOf = (data: JsonObject): RestMessage => data.message as unknown as RestMessage;
 
 export const textParts = (parts: readonly ContentPart[]): string => parts.flatMap((p) => (p.type === "text" ? [p.text] : [])).join("");
 
-export const toolCallsOf = (message: StoredMessage): ToolCallData[] =>
+export const toolCallsOf = (message: RestMessage): ToolCallData[] =>
   message.content.flatMap((p) => (p.type === "tool_call" ? [{ id: p.id, name: p.name, arguments: p.arguments }] : []));
 
 /** A tool.completed event's result as plain text (its text parts; the error when it failed and said nothing). */

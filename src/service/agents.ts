@@ -4,10 +4,10 @@ import { validateAgentUpdate, validateNewAgent, type AgentInput, type AgentRules
 import type { JsonObject } from "../domain/content.js";
 import { AppError, notFound } from "../errors.js";
 import { parseId } from "../ids.js";
-import type { Agent, AgentPageArgs } from "../store/agents.js";
+import type { Agent } from "../store/agents.js";
 import type { Store } from "../store/index.js";
 import type { Actor } from "./context.js";
-import { pageSize } from "./paging.js";
+import { PAGE_CAPS, pageSize, type CursorPageArgs } from "./paging.js";
 
 /** A server tool as `Query.tools` lists it. */
 export interface ServerTool {
@@ -64,8 +64,8 @@ export class AgentService {
   }
 
   /** Newest first. */
-  async list(actor: Actor, args: AgentPageArgs) {
-    const { size, backward } = pageSize(args, 20);
+  async list(actor: Actor, args: CursorPageArgs) {
+    const { size, backward } = pageSize(args, PAGE_CAPS.agents);
     for (const key of ["after", "before"] as const) if (args[key] != null) parseId("agent", args[key], key);
     return { ...(await this.store.agents.page(actor.ownerId, args, size, backward)), backward };
   }

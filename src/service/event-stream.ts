@@ -5,8 +5,8 @@
 // is every event after the cursor exactly once, in order.
 import { Repeater } from "@repeaterjs/repeater";
 import type { Bus } from "../bus/bus.js";
-import { eventTypeFilter } from "../domain/events.js";
-import type { EventLog, StoredEvent } from "../store/event-log.js";
+import { eventTypeFilter, type StoredEvent } from "../domain/events.js";
+import type { ReadOptions } from "../store/events.js";
 import { AppError } from "../errors.js";
 
 export interface StreamOptions {
@@ -27,7 +27,13 @@ export interface StreamOptions {
 export const MAX_PENDING_EVENTS = 10_000;
 const PAGE = 500;
 
-export function streamEvents(deps: { bus: Bus; log: EventLog }, options: StreamOptions): AsyncIterableIterator<StoredEvent> {
+export interface StreamDeps {
+  bus: Bus;
+  /** The stored events of the stream's session after a sequence, oldest first. */
+  readAfter(after: number, options: ReadOptions): Promise<StoredEvent[]>;
+}
+
+export function streamEvents(deps: StreamDeps, options: StreamOptions): AsyncIterableIterator<StoredEvent> {
   const wanted = eventTypeFilter(options.types, options.exclude);
   const filter = { types: options.types, exclude: options.exclude };
 
@@ -65,7 +71,7 @@ export function streamEvents(deps: { bus: Bus; log: EventLog }, options: StreamO
       /** Sends stored events in (sent, upTo] matching the filter, page by page. */
       const backfill = async (upTo: number) => {
         while (!stopped && sent < upTo) {
-          const page = await deps.log.readAfter(options.sessionId, sent, { ...filter, limit: PAGE });
+          const page = await deps.readAfter(sent, { ...filter, limit: PAGE });
           const inRange = page.filter((e) => e.sequence <= upTo);
           for (const event of inRange) await push(event);
           sent = inRange.length === PAGE ? inRange[PAGE - 1]!.sequence : upTo;

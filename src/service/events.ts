@@ -1,12 +1,13 @@
-// Event log reads: a session's events as a list, and the live stream.
+// Event log reads: a session's events as a list, and the live stream. Every
+// read is the actor's: the store scopes it by owner.
 import type { Bus } from "../bus/bus.js";
+import type { StoredEvent } from "../domain/events.js";
 import { notFound, validation } from "../errors.js";
 import { parseId } from "../ids.js";
 import type { Store } from "../store/index.js";
-import type { StoredEvent } from "../store/event-log.js";
 import type { Actor } from "./context.js";
 import { streamEvents } from "./event-stream.js";
-import { MAX_PAGE_SIZE } from "./paging.js";
+import { PAGE_CAPS, pageSize } from "./paging.js";
 
 export interface StreamArgs {
   sessionId: unknown;
@@ -26,11 +27,10 @@ export class EventService {
     private readonly keyRecheckMs: number | null = null,
   ) {}
 
-  /** Events after a sequence, oldest first (Session.events). */
-  list(sessionId: string, args: { after?: number | null; first?: number | null; types?: readonly string[] | null }): Promise<StoredEvent[]> {
-    const first = args.first ?? 100;
-    if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) throw validation("first", `first must be between 0 and ${MAX_PAGE_SIZE}`);
-    return this.store.log.readAfter(sessionId, checkAfter(args.after), { limit: first, types: args.types });
+  /** Events of the actor's session after a sequence, oldest first (Session.events); none when it is not theirs. */
+  list(actor: Actor, sessionId: string, args: { after?: number | null; first?: number | null; types?: readonly string[] | null }): Promise<StoredEvent[]> {
+    const { size } = pageSize({ first: args.first }, PAGE_CAPS.events);
+    return this.store.events.readAfter(actor.ownerId, sessionId, checkAfter(args.after), { limit: size, types: args.types });
   }
 
   /**
@@ -41,7 +41,7 @@ export class EventService {
     const sessionId = parseId("session", args.sessionId, "sessionId");
     if (!(await this.store.sessions.get(actor.ownerId, sessionId))) throw notFound("Session", sessionId);
     return streamEvents(
-      { bus: this.bus, log: this.store.log },
+      { bus: this.bus, readAfter: (after, options) => this.store.events.readAfter(actor.ownerId, sessionId, after, options) },
       {
         sessionId,
         after: args.after == null ? null : checkAfter(args.after),
@@ -49,7 +49,7 @@ export class EventService {
         exclude: args.exclude,
         tracker: this.tracker,
         recheck: this.keyRecheckMs ? { everyMs: this.keyRecheckMs, allowed: () => this.store.apiKeys.isLive(actor.ownerId) } : undefined,
-        head: async () => (await this.store.prisma.session.findUnique({ where: { id: sessionId }, select: { lastSequence: true } }))?.lastSequence ?? 0,
+        head: () => this.store.sessions.lastSequence(actor.ownerId, sessionId),
       },
     );
   }
@@ -59,9 +59,9 @@ export class EventService {
     return this.streams;
   }
 
-  /** The sequence of an event of this session (to resume after `Last-Event-ID`). */
-  async sequenceOf(sessionId: string, eventId: unknown, field: string): Promise<number> {
-    const event = await this.store.log.findById(parseId("event", eventId, field));
+  /** The sequence of an event of the actor's session (to resume after `Last-Event-ID`). */
+  async sequenceOf(actor: Actor, sessionId: string, eventId: unknown, field: string): Promise<number> {
+    const [event] = await this.store.events.getMany(actor.ownerId, [parseId("event", eventId, field)]);
     if (!event || event.sessionId !== sessionId) throw notFound("Event", String(eventId));
     return event.sequence;
   }

@@ -1,5 +1,5 @@
 // The use cases GraphQL resolvers and REST handlers call. No business rule
-// lives in a transport.
+// lives in a transport, and no transport sees the store or the bus.
 import { ToolRegistry } from "../agent/tools/registry.js";
 import type { Bus } from "../bus/bus.js";
 import type { Store } from "../store/index.js";
@@ -8,6 +8,9 @@ import type { TurnScheduler } from "./context.js";
 import { EventService } from "./events.js";
 import { ImageService } from "./images.js";
 import { MessageService } from "./messages.js";
+import { ModelService } from "./models.js";
+import { ProtocolService } from "./protocols.js";
+import { createBatchReads, type BatchReads } from "./reads.js";
 import { SessionService } from "./sessions.js";
 import { ToolResultService } from "./tool-results.js";
 
@@ -17,9 +20,13 @@ export interface Services {
   events: EventService;
   images: ImageService;
   agents: AgentService;
+  models: ModelService;
+  /** AG-UI and AI SDK: which session a thread or chat names, which turn a run streams. */
+  protocols: ProtocolService;
+  /** Batched owner-scoped reads by id, for DataLoaders. */
+  reads: BatchReads;
+  /** Answers to waiting tool calls (SPEC §11). */
   toolResults: ToolResultService;
-  store: Store;
-  bus: Bus;
 }
 
 export interface ServiceDeps {
@@ -38,18 +45,24 @@ const builtinTools = (registry = new ToolRegistry()) => (): ServerTool[] =>
 
 export function createServices(deps: ServiceDeps): Services {
   const serverTools = deps.serverTools ?? builtinTools();
+  const models = new ModelService(deps.store);
+  const sessions = new SessionService(deps.store, models, deps.scheduler);
+  const messages = new MessageService(deps.store, models, deps.scheduler, () => serverTools().map((t) => t.name));
+  const events = new EventService(deps.store, deps.bus, deps.keyRecheckMs ?? null);
   return {
-    sessions: new SessionService(deps.store, deps.scheduler),
-    messages: new MessageService(deps.store, deps.scheduler, () => serverTools().map((t) => t.name)),
-    events: new EventService(deps.store, deps.bus, deps.keyRecheckMs ?? null),
+    sessions,
+    messages,
+    events,
+    protocols: new ProtocolService(deps.store.protocolLinks, { sessions, messages, events }),
     images: new ImageService(deps.store),
     agents: new AgentService(deps.store, serverTools, deps.maxIterations ?? 10),
+    models,
+    reads: createBatchReads(deps.store),
     toolResults: new ToolResultService(deps.store, deps.scheduler),
-    store: deps.store,
-    bus: deps.bus,
   };
 }
 
 export type { Actor, TurnScheduler } from "./context.js";
 export type { ServerTool } from "./agents.js";
+export type { BatchReads } from "./reads.js";
 export { LOCAL_OWNER } from "./context.js";

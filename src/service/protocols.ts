@@ -6,7 +6,7 @@ import type { InputPart } from "../domain/content.js";
 import { notFound, validation } from "../errors.js";
 import { isId } from "../ids.js";
 import type { ProtocolLinkStore, RunLink, TurnStart } from "../store/protocol-links.js";
-import type { StoredEvent } from "../store/event-log.js";
+import type { StoredEvent } from "../domain/events.js";
 import type { Actor } from "./context.js";
 import type { EventService } from "./events.js";
 import type { MessageService } from "./messages.js";

@@ -3,19 +3,21 @@ import { validateSessionInput, type SessionInput } from "../domain/validation.js
 import { AppError, notFound, validation } from "../errors.js";
 import { parseId } from "../ids.js";
 import type { Store } from "../store/index.js";
-import type { Session, SessionPageArgs } from "../store/sessions.js";
+import type { Session, SessionFilter } from "../store/sessions.js";
 import type { Actor, TurnScheduler } from "./context.js";
-import { pageSize } from "./paging.js";
+import type { ModelService } from "./models.js";
+import { PAGE_CAPS, pageSize, type CursorPageArgs } from "./paging.js";
 
 export class SessionService {
   constructor(
     private readonly store: Store,
+    private readonly models: ModelService,
     private readonly scheduler: TurnScheduler,
   ) {}
 
   async create(actor: Actor, input: SessionInput = {}): Promise<Session> {
     const fields = validateSessionInput(input, "create");
-    if (fields.modelId) await this.requireModel(fields.modelId, "modelId");
+    if (fields.modelId) await this.models.require(fields.modelId, "modelId");
     if (fields.agentId) await this.requireAgent(actor, fields.agentId);
     return this.store.sessions.create(actor.ownerId, fields);
   }
@@ -34,7 +36,7 @@ export class SessionService {
   async update(actor: Actor, id: unknown, input: SessionInput): Promise<Session> {
     const sessionId = parseId("session", id, "id");
     const fields = validateSessionInput(input, "update");
-    if (fields.modelId) await this.requireModel(fields.modelId, "modelId");
+    if (fields.modelId) await this.models.require(fields.modelId, "modelId");
     if (fields.agentId) await this.requireAgent(actor, fields.agentId);
     const session = await this.store.sessions.update(actor.ownerId, sessionId, fields);
     if (!session) throw notFound("Session", sessionId);
@@ -49,8 +51,9 @@ export class SessionService {
     return session.id;
   }
 
-  async list(actor: Actor, args: SessionPageArgs) {
-    const { size, backward } = pageSize(args, 20);
+  /** The actor's sessions, newest first; REST passes `limit` for `first`. */
+  async list(actor: Actor, args: CursorPageArgs & SessionFilter) {
+    const { size, backward } = pageSize(args, PAGE_CAPS.sessions);
     for (const key of ["after", "before"] as const) if (args[key] != null) parseId("session", args[key], key);
     return this.store.sessions.page(actor.ownerId, args, size, backward);
   }
@@ -79,9 +82,5 @@ export class SessionService {
     const { session, appended } = await this.store.forks.fork(actor.ownerId, { sourceId, atSequence: at as number | null, title: title ?? null });
     this.store.log.notify(session.id, appended);
     return session;
-  }
-
-  private async requireModel(modelId: string, field: string): Promise<void> {
-    if (!(await this.store.models.get(modelId))) throw new AppError("NOT_FOUND", `Model ${modelId} not found`, field);
   }
 }

@@ -8,10 +8,9 @@ import { newId } from "../ids.js";
 
 export type { Agent };
 
+/** Where a page starts (the service has checked the size and the cursors). */
 export interface AgentPageArgs {
-  first?: number | null;
   after?: string | null;
-  last?: number | null;
   before?: string | null;
 }
 

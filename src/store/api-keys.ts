@@ -51,11 +51,3 @@ export class ApiKeyStore {
     return row && !row.revokedAt ? row.id : null;
   }
 }
-
-/** A server-wide secret, created once and shared through the database. */
-export async function serverSecret(prisma: Prisma, name: string): Promise<string> {
-  const existing = await prisma.serverSecret.findUnique({ where: { name } });
-  if (existing) return existing.value;
-  await prisma.serverSecret.createMany({ data: [{ name, value: randomBytes(32).toString("hex") }], skipDuplicates: true });
-  return (await prisma.serverSecret.findUniqueOrThrow({ where: { name } })).value;
-}

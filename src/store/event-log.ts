@@ -4,29 +4,18 @@
 // projection. One statement means one round trip and atomicity without an
 // interactive transaction; the row lock makes sequences gapless and unique.
 import type { Prisma } from "../db/client.js";
-import type { NewEvent } from "../domain/events.js";
-import { messageFromEvent, type LoggedEvent } from "../domain/messages.js";
+import type { NewEvent, StoredEvent } from "../domain/events.js";
+import { messageFromEvent } from "../domain/messages.js";
 import type { JsonObject } from "../domain/content.js";
+import { statusAfter } from "../domain/session-status.js";
 import { notFound } from "../errors.js";
 import { newId } from "../ids.js";
-import { messageRow } from "./rows.js";
-
-export interface StoredEvent {
-  id: string;
-  sessionId: string;
-  sequence: number;
-  type: string;
-  ts: Date;
-  context: { turnId: string | null; inputMessageId: string | null };
-  data: JsonObject;
-}
+import { insertMessages, messageRecord } from "./rows.js";
 
 /** Anything that can run raw SQL: the client or an interactive transaction. */
 export type SqlClient = Pick<Prisma, "$queryRawUnsafe">;
 
 export type AppendListener = (sessionId: string, events: StoredEvent[]) => void;
-
-const STATUS_BY_EVENT: Record<string, string> = { "session.activated": "ACTIVE", "session.idled": "IDLE" };
 
 // $7..$10 end a RUNNING turn in the same statement (the append happens only if
 // it did: the lease holder's end, or recovery of an expired lease); $11..$14
@@ -52,14 +41,7 @@ WITH fin AS (
   SELECT e.id, $1, seq.base + e.ord, e.type, e.ts, e.turn_id, e.input_message_id, e.data
     FROM seq, jsonb_to_recordset($5::jsonb)
       AS e(ord int, id text, type text, ts timestamptz, turn_id text, input_message_id text, data jsonb)
-), msg AS (
-  INSERT INTO "Message" ("id", "sessionId", "eventId", "sequence", "role", "content", "controls", "externalActor",
-                         "metadata", "tags", "phase", "thinking", "thinkingSignature", "turnId", "createdAt")
-  SELECT m.id, $1, m.event_id, seq.base + m.ord, m.role::"MessageRole", m.content, m.controls, m.external_actor,
-         m.metadata, m.tags, m.phase::"MessagePhase", m.thinking, m.thinking_signature, m.turn_id, m.created_at
-    FROM seq, jsonb_to_recordset($6::jsonb)
-      AS m(ord int, id text, event_id text, role text, content jsonb, controls jsonb, external_actor jsonb, metadata jsonb,
-           tags text[], phase text, thinking text, thinking_signature text, turn_id text, created_at timestamptz)
+), msg AS (${insertMessages("$1", "$6::jsonb", "seq.base + m.ord", "seq,")}
 ), queued AS (
   INSERT INTO "Turn" ("id", "sessionId", "inputMessageId", "status", "idempotencyKey", "requestHash")
   SELECT $11::text, $1, $12::text, 'QUEUED', $13::text, $14::text FROM seq WHERE $11::text IS NOT NULL
@@ -110,10 +92,10 @@ export class EventLog {
       data: e.data as JsonObject,
     }));
     const messages = drafts.flatMap((d) => {
-      const message = messageFromEvent({ ...d, sessionId, sequence: 0, ts, turnId: d.turn_id } satisfies LoggedEvent);
-      return message ? [{ ord: d.ord, event_id: d.id, ...messageRow(message) }] : [];
+      const message = messageFromEvent({ ...d, sessionId, ts, context: { turnId: d.turn_id, inputMessageId: d.input_message_id } });
+      return message ? [messageRecord(message, { eventId: d.id, ord: d.ord })] : [];
     });
-    const status = newEvents.map((e) => STATUS_BY_EVENT[e.type]).filter(Boolean).at(-1) ?? null;
+    const status = statusAfter(newEvents.map((e) => e.type));
 
     const started = performance.now();
     const rows = await (tx ?? this.prisma).$queryRawUnsafe<{ base: number }[]>(
@@ -155,58 +137,4 @@ export class EventLog {
   notify(sessionId: string, stored: StoredEvent[]): void {
     for (const listener of this.listeners) listener(sessionId, stored);
   }
-
-  /** Events with sequence > after, oldest first; `types` are exact names or 'prefix*'. */
-  async readAfter(
-    sessionId: string,
-    after: number,
-    options: { limit?: number; types?: readonly string[] | null; exclude?: readonly string[] | null } = {},
-  ): Promise<StoredEvent[]> {
-    const rows = await this.prisma.event.findMany({
-      where: {
-        sessionId,
-        sequence: { gt: after },
-        ...(options.types?.length ? { OR: options.types.map(typeCondition) } : {}),
-        ...(options.exclude?.length ? { NOT: options.exclude.map(typeCondition) } : {}),
-      },
-      orderBy: { sequence: "asc" },
-      take: options.limit ?? 1000,
-    });
-    return rows.map(toStoredEvent);
-  }
-
-  /** The session's newest event, or null (buses re-send it after a reconnect so streams notice what they missed). */
-  async last(sessionId: string): Promise<StoredEvent | null> {
-    const row = await this.prisma.event.findFirst({ where: { sessionId }, orderBy: { sequence: "desc" } });
-    return row ? toStoredEvent(row) : null;
-  }
-
-  async findById(id: string): Promise<StoredEvent | null> {
-    const row = await this.prisma.event.findUnique({ where: { id } });
-    return row ? toStoredEvent(row) : null;
-  }
-}
-
-const typeCondition = (pattern: string) =>
-  pattern.endsWith("*") ? { type: { startsWith: pattern.slice(0, -1) } } : { type: pattern };
-
-export function toStoredEvent(row: {
-  id: string;
-  sessionId: string;
-  sequence: number;
-  type: string;
-  ts: Date;
-  turnId: string | null;
-  inputMessageId: string | null;
-  data: unknown;
-}): StoredEvent {
-  return {
-    id: row.id,
-    sessionId: row.sessionId,
-    sequence: row.sequence,
-    type: row.type,
-    ts: row.ts,
-    context: { turnId: row.turnId, inputMessageId: row.inputMessageId },
-    data: row.data as JsonObject,
-  };
 }

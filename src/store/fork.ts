@@ -14,8 +14,9 @@ import { forkTitle, IdRemap } from "../domain/fork.js";
 import { messageFromEvent } from "../domain/messages.js";
 import { AppError, notFound, validation } from "../errors.js";
 import { newId } from "../ids.js";
-import type { EventLog, StoredEvent } from "./event-log.js";
-import { messageRow } from "./rows.js";
+import type { StoredEvent } from "../domain/events.js";
+import type { EventLog } from "./event-log.js";
+import { insertMessages, messageRecord } from "./rows.js";
 import type { Session } from "./sessions.js";
 
 export interface ForkRequest {
@@ -50,14 +51,7 @@ WITH ev AS (
   SELECT e.id, $1, e.sequence, e.type, e.ts, e.turn_id, e.input_message_id, e.data
     FROM jsonb_to_recordset($2::jsonb)
       AS e(id text, sequence int, type text, ts timestamptz, turn_id text, input_message_id text, data jsonb)
-), msg AS (
-  INSERT INTO "Message" ("id", "sessionId", "eventId", "sequence", "role", "content", "controls", "externalActor",
-                         "metadata", "tags", "phase", "thinking", "thinkingSignature", "turnId", "createdAt")
-  SELECT m.id, $1, m.event_id, m.sequence, m.role::"MessageRole", m.content, m.controls, m.external_actor,
-         m.metadata, m.tags, m.phase::"MessagePhase", m.thinking, m.thinking_signature, m.turn_id, m.created_at
-    FROM jsonb_to_recordset($3::jsonb)
-      AS m(sequence int, id text, event_id text, role text, content jsonb, controls jsonb, external_actor jsonb, metadata jsonb,
-           tags text[], phase text, thinking text, thinking_signature text, turn_id text, created_at timestamptz)
+), msg AS (${insertMessages("$1", "$3::jsonb", "m.sequence")}
 )
 SELECT 1`;
 
@@ -186,8 +180,8 @@ export class ForkStore {
       data: remap.json(r.data),
     }));
     const messages = events.flatMap((e) => {
-      const message = messageFromEvent({ ...e, sessionId: remap.targetSessionId, ts: new Date(e.ts), turnId: e.turn_id });
-      return message ? [{ sequence: e.sequence, event_id: e.id, ...messageRow(message) }] : [];
+      const message = messageFromEvent({ ...e, sessionId: remap.targetSessionId, ts: new Date(e.ts), context: { turnId: e.turn_id, inputMessageId: e.input_message_id } });
+      return message ? [messageRecord(message, { eventId: e.id, sequence: e.sequence })] : [];
     });
     return { events, messages };
   }

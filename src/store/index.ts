@@ -1,71 +1,55 @@
-// The store: the only code that talks to Prisma. Every function that reads or
-// writes a tenant's data takes its owner id.
+// The store: the only code that talks to Prisma. Every read of a tenant's data
+// takes the owner and scopes its SQL by it, so another owner's id reads
+// exactly like an unknown one. What acts for no caller (the turn runner, the
+// buses, startup) goes through `system`, named as such.
 import type { Prisma } from "../db/client.js";
 import { AgentStore } from "./agents.js";
-import { messageFromEvent } from "../domain/messages.js";
 import { ApiKeyStore } from "./api-keys.js";
-import { EventLog, toStoredEvent } from "./event-log.js";
+import { EventLog } from "./event-log.js";
+import { EventStore } from "./events.js";
 import { ForkStore } from "./fork.js";
+import { ProtocolLinkStore } from "./protocol-links.js";
 import { ImageStore } from "./images.js";
 import { MessageStore } from "./messages.js";
 import { ModelStore } from "./models.js";
 import { PendingCallStore } from "./pending-calls.js";
-import { rowOf } from "./rows.js";
 import { SessionStore } from "./sessions.js";
-import { TurnStore } from "./turns.js";
+import { SystemStore } from "./system.js";
 
 export interface Store {
-  prisma: Prisma;
+  /** Appends to the log (the one write path of events and messages); callers check ownership first. */
   log: EventLog;
   sessions: SessionStore;
   messages: MessageStore;
-  turns: TurnStore;
+  events: EventStore;
   images: ImageStore;
+  /** The model catalogue (not tenant data). */
   models: ModelStore;
   apiKeys: ApiKeyStore;
   agents: AgentStore;
   forks: ForkStore;
+  /** Tool calls waiting for a client's result or a person's decision (SPEC §11). */
   pendingCalls: PendingCallStore;
+  /** AG-UI threads and runs, AI SDK chats ↔ sessions and turns. */
+  protocolLinks: ProtocolLinkStore;
+  /** SYSTEM: unscoped reads and writes for the turn runner, the buses and startup. */
+  system: SystemStore;
 }
 
 export function createStore(prisma: Prisma): Store {
   const log = new EventLog(prisma);
   return {
-    prisma,
     log,
     sessions: new SessionStore(prisma, log),
     messages: new MessageStore(prisma),
-    turns: new TurnStore(prisma),
+    events: new EventStore(prisma),
     images: new ImageStore(prisma),
     models: new ModelStore(prisma),
     apiKeys: new ApiKeyStore(prisma),
     agents: new AgentStore(prisma),
     forks: new ForkStore(prisma, log),
     pendingCalls: new PendingCallStore(prisma, log),
+    protocolLinks: new ProtocolLinkStore(prisma),
+    system: new SystemStore(prisma),
   };
 }
-
-/**
- * Rebuilds a session's message projection from its log (the log is the
- * source of truth). Returns the number of messages written.
- */
-export async function rebuildMessages(prisma: Prisma, sessionId: string): Promise<number> {
-  const rows = await prisma.event.findMany({ where: { sessionId }, orderBy: { sequence: "asc" } });
-  const messages = rows.flatMap((row) => {
-    const event = toStoredEvent(row);
-    const message = messageFromEvent({ ...event, turnId: event.context.turnId });
-    if (!message) return [];
-    const m = rowOf(message, event);
-    // Prisma's createMany takes "absent" for SQL NULL in Json columns.
-    const json = (value: unknown) => (value === null ? undefined : (value as object));
-    return [{ ...m, sessionId, content: json(m.content)!, controls: json(m.controls), externalActor: json(m.externalActor), metadata: json(m.metadata) }];
-  });
-  await prisma.$transaction(async (tx) => {
-    await tx.message.deleteMany({ where: { sessionId } });
-    await tx.message.createMany({ data: messages });
-    await tx.session.update({ where: { id: sessionId }, data: { messageCount: messages.length } });
-  });
-  return messages.length;
-}
-
-export type { StoredEvent } from "./event-log.js";

@@ -1,19 +1,27 @@
-// Reads of the message projection. Pages are keyset reads on
+// Reads of the message projection, scoped by the session's owner in SQL: a
+// session of another owner reads as empty. Pages are keyset reads on
 // (sessionId, sequence): O(page), whatever the history.
 import type { Prisma } from "../db/client.js";
-import type { MessageRole } from "../generated/prisma/client.js";
-import type { MessageRow } from "./rows.js";
+import type { Message } from "../domain/messages.js";
+import type { MessageRole } from "../domain/enums.js";
+import { MESSAGE_COLUMNS, toMessage } from "./rows.js";
 
 export interface MessagePage {
-  nodes: MessageRow[];
+  nodes: Message[];
   /** More rows exist beyond the page in the direction read. */
   hasMore: boolean;
 }
 
 // Hot reads use fixed SQL: Prisma compiles every findMany anew (about 1 ms of
 // CPU each), which the benchmarks showed as the biggest cost of a page read.
-const MESSAGE_COLUMNS = `"id", "sessionId", "eventId", "sequence", "role", "content", "controls", "externalActor", "metadata",
-  "tags", "phase", "thinking", "thinkingSignature", "turnId", "createdAt"`;
+const PAGE_SQL = (backward: boolean) => `
+  SELECT ${MESSAGE_COLUMNS} FROM "Message"
+   WHERE "sessionId" = $1
+     AND EXISTS (SELECT 1 FROM "Session" WHERE "id" = $1 AND "ownerId" = $2)
+     AND ($3::text[] IS NULL OR "role" = ANY($3::text[]::"MessageRole"[]))
+     AND ($4::int IS NULL OR "sequence" ${backward ? "<" : ">"} $4::int)
+   ORDER BY "sequence" ${backward ? "DESC" : "ASC"}
+   LIMIT $5`;
 
 export class MessageStore {
   constructor(private readonly prisma: Prisma) {}
@@ -23,18 +31,15 @@ export class MessageStore {
    * otherwise the oldest `size` after it. Nodes come back oldest first.
    */
   async page(
+    ownerId: string,
     sessionId: string,
     opts: { size: number; backward: boolean; cursor?: number | null; roles?: readonly MessageRole[] | null },
   ): Promise<MessagePage> {
     const { size, backward, cursor } = opts;
-    const rows = await this.prisma.$queryRawUnsafe<MessageRow[]>(
-      `SELECT ${MESSAGE_COLUMNS} FROM "Message"
-        WHERE "sessionId" = $1
-          AND ($2::text[] IS NULL OR "role" = ANY($2::text[]::"MessageRole"[]))
-          AND ($3::int IS NULL OR "sequence" ${backward ? "<" : ">"} $3::int)
-        ORDER BY "sequence" ${backward ? "DESC" : "ASC"}
-        LIMIT $4`,
+    const rows = await this.prisma.$queryRawUnsafe<Message[]>(
+      PAGE_SQL(backward),
       sessionId,
+      ownerId,
       opts.roles?.length ? [...opts.roles] : null,
       cursor ?? null,
       size + 1,
@@ -45,22 +50,38 @@ export class MessageStore {
     return { nodes, hasMore };
   }
 
-  /** Count of a session's messages; O(1) without a role filter (a counter on Session). */
-  async count(sessionId: string, roles?: readonly MessageRole[] | null): Promise<number> {
+  /** Count of the owner's session's messages; O(1) without a role filter (a counter on Session). */
+  async count(ownerId: string, sessionId: string, roles?: readonly MessageRole[] | null): Promise<number> {
     if (!roles?.length) {
-      const session = await this.prisma.session.findUnique({ where: { id: sessionId }, select: { messageCount: true } });
+      const session = await this.prisma.session.findFirst({ where: { id: sessionId, ownerId }, select: { messageCount: true } });
       return session?.messageCount ?? 0;
     }
-    return this.prisma.message.count({ where: { sessionId, role: { in: [...roles] } } });
+    return this.prisma.message.count({ where: { sessionId, role: { in: [...roles] }, session: { ownerId } } });
   }
 
   /** Messages by id, limited to sessions of the owner (for DataLoader). */
-  getMany(ownerId: string, ids: readonly string[]): Promise<MessageRow[]> {
-    return this.prisma.message.findMany({ where: { id: { in: [...ids] }, session: { ownerId } } });
+  async getMany(ownerId: string, ids: readonly string[]): Promise<Message[]> {
+    return (await this.prisma.message.findMany({ where: { id: { in: [...ids] }, session: { ownerId } } })).map(toMessage);
   }
 
-  /** The message each event produced, keyed by event id (for DataLoader). */
-  getByEventIds(eventIds: readonly string[]): Promise<MessageRow[]> {
-    return this.prisma.message.findMany({ where: { eventId: { in: [...eventIds] } } });
+  /** The message each event produced, limited to sessions of the owner (for DataLoader). */
+  async getByEventIds(ownerId: string, eventIds: readonly string[]): Promise<Message[]> {
+    return (await this.prisma.message.findMany({ where: { eventId: { in: [...eventIds] }, session: { ownerId } } })).map(toMessage);
+  }
+
+  /** The input message queued under an idempotency key in the owner's session, with the hash of the request that sent it. */
+  async byIdempotencyKey(ownerId: string, sessionId: string, key: string): Promise<{ message: Message; requestHash: string | null } | null> {
+    const [row] = await this.prisma.$queryRawUnsafe<(Message & { requestHash: string | null })[]>(
+      `SELECT ${MESSAGE_COLUMNS}, t."requestHash" FROM "Message"
+         JOIN (SELECT "inputMessageId", "requestHash" FROM "Turn" WHERE "sessionId" = $1 AND "idempotencyKey" = $3) t
+           ON t."inputMessageId" = "Message"."id"
+        WHERE "sessionId" = $1 AND EXISTS (SELECT 1 FROM "Session" WHERE "id" = $1 AND "ownerId" = $2)`,
+      sessionId,
+      ownerId,
+      key,
+    );
+    if (!row) return null;
+    const { requestHash, ...message } = row;
+    return { message, requestHash };
   }
 }

@@ -10,7 +10,8 @@ import type { JsonObject } from "../domain/content.js";
 import { events, zeroUsage, addUsage, type NewEvent, type Usage } from "../domain/events.js";
 import { errorOutcome, type Answer, type CallOutcome, type CallState, type PendingCall, type PendingKind, type ToolCall, type ToolOutcome } from "../domain/pending-calls.js";
 import { newId } from "../ids.js";
-import type { EventLog, StoredEvent } from "./event-log.js";
+import type { StoredEvent } from "../domain/events.js";
+import type { EventLog } from "./event-log.js";
 
 type Tx = Parameters<Parameters<Prisma["$transaction"]>[0]>[0];
 type Ctx = { turnId: string; inputMessageId: string };

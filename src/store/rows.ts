@@ -1,69 +1,42 @@
-// Mapping between the stored message shape (REST/event JSON) and Message rows.
+// The Message projection's SQL, in one place: the columns every read selects,
+// and the record every insert (append, rebuild) takes its rows from.
 import type { Message as MessageRow } from "../generated/prisma/client.js";
-import type { ContentPart, JsonObject, Phase, Role, StoredControls, StoredExternalActor, StoredMessage } from "../domain/content.js";
+import type { Message, NewMessage } from "../domain/messages.js";
 
-export type { MessageRow };
+/** Columns a message read selects; the driver returns them as a Message. */
+export const MESSAGE_COLUMNS = `"id", "sessionId", "eventId", "sequence", "role", "content", "controls", "externalActor", "metadata",
+  "tags", "phase", "thinking", "thinkingSignature", "turnId", "createdAt"`;
 
-const ROLE_TO_ROW = { system: "SYSTEM", user: "USER", agent: "AGENT", tool_result: "TOOL_RESULT" } as const;
-const PHASE_TO_ROW = { commentary: "COMMENTARY", final_answer: "FINAL_ANSWER" } as const;
-const lower = <T extends string>(value: string) => value.toLowerCase() as T;
+/** `INSERT INTO "Message" (…) SELECT …` from `jsonb_to_recordset(<records>) AS m`, the sequence given by `sequence`. */
+export const insertMessages = (sessionId: string, records: string, sequence: string, from = "") => `
+  INSERT INTO "Message" ("id", "sessionId", "eventId", "sequence", "role", "content", "controls", "externalActor",
+                         "metadata", "tags", "phase", "thinking", "thinkingSignature", "turnId", "createdAt")
+  SELECT m.id, ${sessionId}, m.event_id, ${sequence}, m.role::"MessageRole", m.content, m.controls, m.external_actor,
+         m.metadata, m.tags, m.phase::"MessagePhase", m.thinking, m.thinking_signature, m.turn_id, m.created_at
+    FROM ${from} jsonb_to_recordset(${records})
+      AS m(ord int, sequence int, id text, event_id text, role text, content jsonb, controls jsonb, external_actor jsonb,
+           metadata jsonb, tags text[], phase text, thinking text, thinking_signature text, turn_id text, created_at timestamptz)`;
 
-/** Columns of a projected message, snake_case for jsonb_to_recordset. */
-export function messageRow(m: StoredMessage) {
+/** One record of `insertMessages`; `ord` places it in an append, `sequence` in a rebuild. */
+export function messageRecord(m: NewMessage, at: { eventId: string; ord?: number; sequence?: number }) {
   return {
+    ord: at.ord ?? null,
+    sequence: at.sequence ?? null,
     id: m.id,
-    role: ROLE_TO_ROW[m.role],
+    event_id: at.eventId,
+    role: m.role,
     content: m.content,
-    controls: m.controls ?? null,
-    external_actor: m.external_actor ?? null,
-    metadata: m.metadata ?? null,
-    tags: m.tags ?? [],
-    phase: m.phase ? PHASE_TO_ROW[m.phase] : null,
-    thinking: m.thinking ?? null,
-    thinking_signature: m.thinking_signature ?? null,
-    turn_id: m.turn_id ?? null,
-    created_at: m.created_at,
+    controls: m.controls,
+    external_actor: m.externalActor,
+    metadata: m.metadata,
+    tags: m.tags,
+    phase: m.phase,
+    thinking: m.thinking,
+    thinking_signature: m.thinkingSignature,
+    turn_id: m.turnId,
+    created_at: m.createdAt.toISOString(),
   };
 }
 
-/** A Message row back in the stored (REST) shape, with its sequence. */
-export function storedMessage(row: MessageRow): StoredMessage & { sequence: number } {
-  return {
-    id: row.id,
-    session_id: row.sessionId,
-    role: lower<Role>(row.role),
-    content: row.content as ContentPart[],
-    controls: (row.controls as StoredControls | null) ?? null,
-    external_actor: (row.externalActor as StoredExternalActor | null) ?? null,
-    metadata: (row.metadata as JsonObject | null) ?? null,
-    tags: row.tags,
-    phase: row.phase ? lower<Phase>(row.phase) : null,
-    thinking: row.thinking,
-    thinking_signature: row.thinkingSignature,
-    turn_id: row.turnId,
-    sequence: row.sequence,
-    created_at: row.createdAt.toISOString(),
-  };
-}
-
-/** The row the projection wrote for a message appended just now, without reading it back. */
-export function rowOf(m: StoredMessage, event: { id: string; sequence: number }): MessageRow {
-  const r = messageRow(m);
-  return {
-    id: r.id,
-    sessionId: m.session_id,
-    eventId: event.id,
-    sequence: event.sequence,
-    role: r.role,
-    content: r.content as MessageRow["content"],
-    controls: r.controls as MessageRow["controls"],
-    externalActor: r.external_actor as MessageRow["externalActor"],
-    metadata: r.metadata as MessageRow["metadata"],
-    tags: r.tags,
-    phase: r.phase,
-    thinking: r.thinking,
-    thinkingSignature: r.thinking_signature,
-    turnId: r.turn_id,
-    createdAt: new Date(r.created_at),
-  };
-}
+/** A Message row as Prisma types it (JSON columns untyped) is a Message. */
+export const toMessage = (row: MessageRow): Message => row as unknown as Message;

@@ -7,7 +7,8 @@ import type { JsonObject } from "../domain/content.js";
 import { events } from "../domain/events.js";
 import type { ValidatedSession } from "../domain/validation.js";
 import { newId } from "../ids.js";
-import type { EventLog, StoredEvent } from "./event-log.js";
+import type { StoredEvent } from "../domain/events.js";
+import type { EventLog } from "./event-log.js";
 
 export type { Session };
 export type SessionStatus = Session["status"];
@@ -15,13 +16,12 @@ export type SessionStatus = Session["status"];
 /** The validated fields a session is created or updated with. */
 export type SessionFields = ValidatedSession;
 
-export interface SessionPageArgs {
-  first?: number | null;
-  after?: string | null;
-  last?: number | null;
-  before?: string | null;
+/** Which of the owner's sessions a page reads: filters, and the cursor to read after (or before, backwards). */
+export interface SessionFilter {
   status?: SessionStatus | null;
   tag?: string | null;
+  after?: string | null;
+  before?: string | null;
 }
 
 const json = (value: JsonObject | null | undefined) =>
@@ -70,6 +70,12 @@ export class SessionStore {
     return this.prisma.$queryRawUnsafe<Session[]>(`SELECT * FROM "Session" WHERE "id" = ANY($1::text[]) AND "ownerId" = $2`, [...ids], ownerId);
   }
 
+  /** The sequence of the owner's session's latest event; 0 when the session is not the owner's. */
+  async lastSequence(ownerId: string, id: string): Promise<number> {
+    const row = await this.prisma.session.findFirst({ where: { id, ownerId }, select: { lastSequence: true } });
+    return row?.lastSequence ?? 0;
+  }
+
   /** Replaces the given fields and appends `session.updated`; null when not found. */
   async update(ownerId: string, id: string, fields: SessionFields): Promise<Session | null> {
     let appended: StoredEvent[] = [];
@@ -101,7 +107,7 @@ export class SessionStore {
   }
 
   /** Newest first; cursors are session ids (which sort by creation time). */
-  async page(ownerId: string, args: SessionPageArgs, size: number, backward: boolean) {
+  async page(ownerId: string, args: SessionFilter, size: number, backward: boolean) {
     const where: P.SessionWhereInput = {
       ownerId,
       ...(args.status ? { status: args.status } : {}),

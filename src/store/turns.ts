@@ -1,6 +1,8 @@
 // Turns: the per-session FIFO queue and the crash-recovery record. A turn is
-// QUEUED with its input message, RUNNING under a lease held by one process,
-// and ends COMPLETED | FAILED | CANCELLED.
+// QUEUED with its input message (by the append that logs it), RUNNING under a
+// lease held by one process, and ends COMPLETED | FAILED | CANCELLED (by the
+// append that logs its end). SYSTEM functions, unscoped: the turn runner
+// acts for no caller (services check ownership before they ask it anything).
 import type { Prisma } from "../db/client.js";
 import type { Turn, TurnStatus } from "../generated/prisma/client.js";
 import { isUniqueViolation } from "../db/errors.js";
@@ -9,10 +11,6 @@ export type { Turn, TurnStatus };
 
 export class TurnStore {
   constructor(private readonly prisma: Prisma) {}
-
-  findByIdempotencyKey(sessionId: string, idempotencyKey: string): Promise<Turn | null> {
-    return this.prisma.turn.findUnique({ where: { sessionId_idempotencyKey: { sessionId, idempotencyKey } } });
-  }
 
   /**
    * Takes the session's oldest queued turn if none is running or waiting

@@ -5,7 +5,7 @@
 import type { ServerResponse } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { closeFakeServers, fakeServer, stepError, until, type Captured, type FakeServer } from "../support/fake-provider.js";
-import type { StoredMessage } from "../../src/domain/content.js";
+import { messageFromRest, type NewMessage, type RestMessage } from "../../src/domain/messages.js";
 import type { StepRequest } from "../../src/agent/drivers/driver.js";
 import { createAnthropicDriver, THINKING_BUDGET } from "../../src/agent/drivers/anthropic.js";
 
@@ -63,14 +63,15 @@ const PNG_BASE64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8
 const UPLOADED = new Uint8Array([0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 1, 2]);
 const IMAGE_ID = "img_0123456789abcdef0123456789abcdef";
 
-const msg = (n: number, m: Omit<StoredMessage, "id" | "session_id" | "created_at">): StoredMessage => ({
+// Written in the REST shape the seeds use.
+const msg = (n: number, m: Omit<RestMessage, "id" | "session_id" | "created_at">): NewMessage => messageFromRest({
   id: `message_${String(n).padStart(32, "0")}`,
   session_id: "session_0123456789abcdef0123456789abcdef",
   created_at: `2025-01-01T00:00:0${n}Z`,
   ...m,
 });
 
-const HISTORY: StoredMessage[] = [
+const HISTORY: NewMessage[] = [
   msg(1, {
     role: "user",
     content: [
@@ -267,7 +268,7 @@ describe("anthropic driver (Messages API wire format)", () => {
       block(res, 0, { type: "text", text: "" }, [{ type: "text_delta", text: "ok" }]);
       endMessage(res, "end_turn", 1);
     });
-    const history: StoredMessage[] = [
+    const history: NewMessage[] = [
       HISTORY[6]!,
       msg(8, { role: "agent", content: [{ type: "tool_call", id: "toolu_x", name: "calculator", arguments: { expression: "1/0" } }] }),
       msg(9, {

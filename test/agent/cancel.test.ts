@@ -5,7 +5,7 @@ import { backends } from "../support/backends.js";
 import { createApp, type App } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { LOCAL_OWNER } from "../../src/service/index.js";
-import type { StoredEvent } from "../../src/store/event-log.js";
+import type { StoredEvent } from "../../src/domain/events.js";
 
 const actor = { ownerId: LOCAL_OWNER };
 const longText = Array.from({ length: 80 }, (_, i) => `word${i}`).join(" ");

@@ -62,7 +62,7 @@ for (const backend of await backends()) {
 
     const failWith = async (errorDisclosure: string | undefined, modelMax: "GENERIC" | "STANDARD" | "DETAILED") => {
       mode = "error";
-      await app.store.prisma.model.update({ where: { name: "gpt-fake" }, data: { maxErrorDisclosure: modelMax } });
+      await app.db.prisma.model.update({ where: { name: "gpt-fake" }, data: { maxErrorDisclosure: modelMax } });
       const sessionId = await createSession(server.url);
       await sendText(server.url, sessionId, "hi", errorDisclosure ? { controls: { errorDisclosure } } : {});
       const events = await turnEnd(sessionId);

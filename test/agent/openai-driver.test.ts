@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { chunk, closeFakeServers, fakeServer, finish, jsonError, startStream, type Captured, type FakeServer } from "../support/fake-openai.js";
 import { stepError, until } from "../support/fake-provider.js";
-import type { StoredMessage } from "../../src/domain/content.js";
+import { messageFromRest, type NewMessage, type RestMessage } from "../../src/domain/messages.js";
 import type { StepRequest } from "../../src/agent/drivers/driver.js";
 import { createOpenAIDriver } from "../../src/agent/drivers/openai.js";
 
@@ -22,14 +22,15 @@ const WEBP_BASE64 = "UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==";
 const UPLOADED = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4]);
 
 const at = (n: number) => `2025-01-01T00:00:0${n}Z`;
-const msg = (n: number, m: Omit<StoredMessage, "id" | "session_id" | "created_at">): StoredMessage => ({
+// Written in the REST shape the seeds use.
+const msg = (n: number, m: Omit<RestMessage, "id" | "session_id" | "created_at">): NewMessage => messageFromRest({
   id: `message_${String(n).padStart(32, "0")}`,
   session_id: "session_0123456789abcdef0123456789abcdef",
   created_at: at(n),
   ...m,
 });
 
-const HISTORY: StoredMessage[] = [
+const HISTORY: NewMessage[] = [
   msg(1, {
     role: "user",
     content: [

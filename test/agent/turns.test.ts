@@ -5,7 +5,7 @@ import { backends } from "../support/backends.js";
 import { createApp, type App } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { LOCAL_OWNER } from "../../src/service/index.js";
-import type { StoredEvent } from "../../src/store/event-log.js";
+import type { StoredEvent } from "../../src/domain/events.js";
 
 const actor = { ownerId: LOCAL_OWNER };
 const text = (t: string) => ({ message: { content: [{ type: "text", text: t }] } });
@@ -100,7 +100,7 @@ for (const backend of await backends()) {
       expect(final!.phase).toBe("final_answer");
       expect(final!.content[0]!.text).toContain("84");
 
-      const page = await app.services.messages.page(session.id, {});
+      const page = await app.services.messages.page(actor, session.id, {});
       expect(page.nodes.map((m) => m.role)).toEqual(["USER", "AGENT", "TOOL_RESULT", "AGENT"]);
       expect(page.nodes[2]!.id).toBe(tool.message_id);
     });

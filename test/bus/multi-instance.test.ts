@@ -15,7 +15,8 @@ import { RedisBus, redisChannel } from "../../src/bus/redis.js";
 import { ConfigError, loadConfig } from "../../src/config.js";
 import { newId } from "../../src/ids.js";
 import { LOCAL_OWNER } from "../../src/service/index.js";
-import type { EventLog, StoredEvent } from "../../src/store/event-log.js";
+import type { StoredEvent } from "../../src/domain/events.js";
+import type { SystemEvents } from "../../src/store/events.js";
 import { PG_ADMIN_URL, postgresAvailable, postgresBackend } from "../support/backends.js";
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -90,7 +91,7 @@ const idled = (n: number) => (all: StoredEvent[]) => all.filter((e) => e.type ==
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 it("PUBSUB=postgres without DATABASE_URL fails at start with one clear line", async () => {
-  const failure = createBus({ PUBSUB: "postgres", REDIS_URL }, { log: {} as EventLog, logger: silent, databaseUrl: undefined });
+  const failure = createBus({ PUBSUB: "postgres", REDIS_URL }, { log: {} as SystemEvents, logger: silent, databaseUrl: undefined });
   await expect(failure).rejects.toThrow(ConfigError);
   await expect(failure).rejects.toThrow(/^PUBSUB=postgres needs DATABASE_URL[^\n]*$/);
 });
@@ -188,7 +189,7 @@ describe.skipIf(!pgUp)("PostgresBus on its own", () => {
         reads.push([sessionId, after, options.limit]);
         return range(after + 1, after + (options.limit ?? 1)).map((n) => event(sessionId, n));
       },
-    } as unknown as EventLog;
+    } as unknown as SystemEvents;
     const sender = new PostgresBus({ databaseUrl, logger: silent, log });
     const receiver = new PostgresBus({ databaseUrl, logger: silent, log });
     await Promise.all([sender.start(), receiver.start()]);
@@ -225,7 +226,7 @@ describe.skipIf(!pgUp)("PostgresBus on its own", () => {
       last: async () => ({ ...event(sessionId, 99), type: "newest" }),
       readAfter: async (s: string, after: number, options: { limit?: number } = {}) =>
         range(after + 1, after + (options.limit ?? 1)).map((n) => (n === 99 ? { ...event(s, n), type: "newest" } : event(s, n))),
-    } as unknown as EventLog;
+    } as unknown as SystemEvents;
     const sender = new PostgresBus({ databaseUrl, logger: silent, log });
     const receiver = new PostgresBus({ databaseUrl, logger: silent, log });
     await Promise.all([sender.start(), receiver.start()]);
@@ -288,7 +289,7 @@ for (const kind of ["redis", "postgres"] as const) {
       await b.services.messages.create(actor, { sessionId: session.id, message: hello() });
       const events = await streamed;
 
-      const stored = await a.store.log.readAfter(session.id, 0);
+      const stored = await a.store.system.events.readAfter(session.id, 0);
       const last = stored.at(-1)!;
       expect(last.type).toBe("session.idled");
       expect(events.map((e) => e.sequence)).toEqual(range(1, last.sequence));
@@ -316,8 +317,8 @@ for (const kind of ["redis", "postgres"] as const) {
         await killSubscriberConnection(a.bus);
         // Whether these events come while A is away or after, A must end up with the last one.
         await b.services.messages.create(actor, { sessionId: session.id, message: hello("again") });
-        await waitFor(async () => (await a.store.prisma.turn.count({ where: { sessionId: session.id, status: { in: ["QUEUED", "RUNNING"] } } })) === 0, "the turn to end");
-        const last = (await a.store.log.readAfter(session.id, 0)).at(-1)!;
+        await waitFor(async () => (await a.db.prisma.turn.count({ where: { sessionId: session.id, status: { in: ["QUEUED", "RUNNING"] } } })) === 0, "the turn to end");
+        const last = (await a.store.system.events.readAfter(session.id, 0)).at(-1)!;
         await waitFor(() => got.some((e) => e.sequence === last.sequence), "A's bus to deliver the last event after reconnecting");
         // And live delivery works again.
         await b.services.messages.create(actor, { sessionId: session.id, message: hello("once more") });
@@ -336,7 +337,7 @@ for (const kind of ["redis", "postgres"] as const) {
       await Promise.all([b, a, b].map((app, i) => send(app, 3 + i)));
       await collect(b, session.id, idled(6));
 
-      const log = await a.store.log.readAfter(session.id, 0);
+      const log = await a.store.system.events.readAfter(session.id, 0);
       expect(log.map((e) => e.sequence)).toEqual(range(1, log.length)); // gapless, no duplicates
       const lifecycle = log.filter((e) => e.type === "turn.started" || e.type === "session.idled");
       expect(lifecycle.map((e) => e.type)).toEqual(Array.from({ length: 6 }, () => ["turn.started", "session.idled"]).flat());
@@ -350,7 +351,7 @@ for (const kind of ["redis", "postgres"] as const) {
         if (e.type === "session.idled") open = null;
       }
       expect(log.filter((e) => e.type === "turn.completed")).toHaveLength(6);
-      const turns = await a.store.prisma.turn.findMany({ where: { sessionId: session.id } });
+      const turns = await a.db.prisma.turn.findMany({ where: { sessionId: session.id } });
       expect(turns.map((t) => t.status)).toEqual(Array(6).fill("COMPLETED"));
     });
   });

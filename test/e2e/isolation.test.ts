@@ -9,7 +9,6 @@ import type { Client } from "graphql-ws";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ImageSigner } from "../../src/http/image-signing.js";
-import { serverSecret } from "../../src/store/api-keys.js";
 import { backends, pgliteBackend } from "../support/backends.js";
 import { gql, subscribeSse, subscribeWs, wsClient, type Collected, type GqlResponse } from "../support/clients.js";
 import { createSession, sendText, settled } from "../support/fixtures.js";
@@ -324,7 +323,7 @@ for (const backend of await backends()) {
       });
 
       it("an expired signature (made with the server's own secret) is 404", async () => {
-        const signer = new ImageSigner(await serverSecret(server.app.db.prisma, "image-url"), server.app.config.IMAGE_URL_TTL_S);
+        const signer = new ImageSigner(await server.app.store.system.serverSecret("image-url"), server.app.config.IMAGE_URL_TTL_S);
         // Sanity: the same signer makes a URL the server accepts, so only the expiry differs.
         expect((await fetch(`${content(owned.imageGql)}?${signer.sign(owned.imageGql)}`)).status).toBe(200);
         const expired = `${content(owned.imageGql)}?${signer.sign(owned.imageGql, Date.now() - 2 * 3600_000 - server.app.config.IMAGE_URL_TTL_S * 1000)}`;
@@ -514,7 +513,7 @@ describe("IMAGE_URL_SECRET", () => {
     const content = `${server.url}/v1/images/${id}/content`;
     const signed = new URL(url).searchParams;
     expect(new ImageSigner(secret, 60).verify(id, signed.get("expires"), signed.get("signature"))).toBe(true);
-    const withStored = new ImageSigner(await serverSecret(server.app.db.prisma, "image-url"), 60).sign(id);
+    const withStored = new ImageSigner(await server.app.store.system.serverSecret("image-url"), 60).sign(id);
     expect((await fetch(`${content}?${withStored}`)).status).toBe(404);
   });
 });

@@ -20,7 +20,7 @@ describe("embedded PGlite in DATA_DIR", () => {
     const second = await openDatabase({ dataDir: dir });
     const store = createStore(second.prisma);
     expect((await store.sessions.get("local", session.id))?.title).toBe("kept");
-    expect((await store.log.readAfter(session.id, 0)).map((e) => e.type)).toEqual(["session.started"]);
+    expect((await store.events.readAfter("local", session.id, 0)).map((e) => e.type)).toEqual(["session.started"]);
     await second.close();
   }, 60_000);
 

@@ -3,18 +3,25 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backends } from "../support/backends.js";
 import type { Database } from "../../src/db/client.js";
-import { createStore, rebuildMessages, type Store } from "../../src/store/index.js";
+import { createStore, type Store } from "../../src/store/index.js";
 import { events } from "../../src/domain/events.js";
-import type { StoredMessage } from "../../src/domain/content.js";
+import type { NewMessage } from "../../src/domain/messages.js";
 import { newId } from "../../src/ids.js";
 
-const userMessage = (sessionId: string, text: string): StoredMessage => ({
+const userMessage = (sessionId: string, text: string): NewMessage => ({
   id: newId("message"),
-  session_id: sessionId,
-  role: "user",
+  sessionId,
+  role: "USER",
   content: [{ type: "text", text }],
+  controls: null,
+  externalActor: null,
+  metadata: null,
   tags: ["t"],
-  created_at: new Date().toISOString(),
+  phase: null,
+  thinking: null,
+  thinkingSignature: null,
+  turnId: null,
+  createdAt: new Date(),
 });
 
 for (const backend of await backends()) {
@@ -34,7 +41,7 @@ for (const backend of await backends()) {
     it("starts a session at sequence 1 with session.started", async () => {
       const session = await store.sessions.create("owner-a", { title: "first" });
       expect(session.lastSequence).toBe(1);
-      const log = await store.log.readAfter(session.id, 0);
+      const log = await store.events.readAfter("owner-a", session.id, 0);
       expect(log.map((e) => [e.sequence, e.type])).toEqual([[1, "session.started"]]);
     });
 
@@ -51,11 +58,11 @@ for (const backend of await backends()) {
       const sequences = batches.flat().map((e) => e.sequence).sort((a, b) => a - b);
       const total = 1 + 25 * 2 + 25;
       expect(sequences).toEqual(Array.from({ length: total - 1 }, (_, i) => i + 2));
-      const stored = await store.log.readAfter(session.id, 0, { limit: 1000 });
+      const stored = await store.events.readAfter("owner-a", session.id, 0, { limit: 1000 });
       expect(stored.map((e) => e.sequence)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
       // Each batch got a contiguous run: events of one append are never interleaved.
       for (const batch of batches) expect(batch.map((e) => e.sequence - batch[0]!.sequence)).toEqual(batch.map((_, i) => i));
-      expect(await store.messages.count(session.id)).toBe(25);
+      expect(await store.messages.count("owner-a", session.id)).toBe(25);
     });
 
     it("appending to an unknown session fails and stores nothing", async () => {
@@ -71,7 +78,7 @@ for (const backend of await backends()) {
         { type: "output.message.delta", context: {}, data: {} },
         { type: "tool.started", context: {}, data: {} },
       ]);
-      const types = async (o: Parameters<Store["log"]["readAfter"]>[2]) => (await store.log.readAfter(session.id, 0, o)).map((e) => e.type);
+      const types = async (o: Parameters<Store["events"]["readAfter"]>[3]) => (await store.events.readAfter("owner-a", session.id, 0, o)).map((e) => e.type);
       expect(await types({ types: ["output.message.*"] })).toEqual(["output.message.started", "output.message.delta"]);
       expect(await types({ types: ["tool.started"] })).toEqual(["tool.started"]);
       expect(await types({ exclude: ["output.message.delta", "session.*"] })).toEqual(["output.message.started", "tool.started"]);
@@ -82,22 +89,22 @@ for (const backend of await backends()) {
       for (let i = 0; i < 7; i++) await store.log.append(session.id, [events.inputMessage(userMessage(session.id, `n${i}`))]);
       const text = (rows: { content: unknown }[]) => rows.map((r) => (r.content as { text: string }[])[0]!.text);
 
-      const first = await store.messages.page(session.id, { size: 3, backward: false });
+      const first = await store.messages.page("owner-a", session.id, { size: 3, backward: false });
       expect(text(first.nodes)).toEqual(["n0", "n1", "n2"]);
       expect(first.hasMore).toBe(true);
-      const next = await store.messages.page(session.id, { size: 3, backward: false, cursor: first.nodes.at(-1)!.sequence });
+      const next = await store.messages.page("owner-a", session.id, { size: 3, backward: false, cursor: first.nodes.at(-1)!.sequence });
       expect(text(next.nodes)).toEqual(["n3", "n4", "n5"]);
-      const last = await store.messages.page(session.id, { size: 2, backward: true });
+      const last = await store.messages.page("owner-a", session.id, { size: 2, backward: true });
       expect(text(last.nodes)).toEqual(["n5", "n6"]);
-      const before = await store.messages.page(session.id, { size: 10, backward: true, cursor: last.nodes[0]!.sequence });
+      const before = await store.messages.page("owner-a", session.id, { size: 10, backward: true, cursor: last.nodes[0]!.sequence });
       expect(text(before.nodes)).toEqual(["n0", "n1", "n2", "n3", "n4"]);
       expect(before.hasMore).toBe(false);
-      expect(await store.messages.count(session.id)).toBe(7);
-      expect(await store.messages.count(session.id, ["AGENT"])).toBe(0);
+      expect(await store.messages.count("owner-a", session.id)).toBe(7);
+      expect(await store.messages.count("owner-a", session.id, ["AGENT"])).toBe(0);
 
       const snapshot = await db.prisma.message.findMany({ where: { sessionId: session.id }, orderBy: { sequence: "asc" } });
       await db.prisma.message.deleteMany({ where: { sessionId: session.id } });
-      expect(await rebuildMessages(db.prisma, session.id)).toBe(7);
+      expect(await store.system.rebuildMessages(session.id)).toBe(7);
       const rebuilt = await db.prisma.message.findMany({ where: { sessionId: session.id }, orderBy: { sequence: "asc" } });
       expect(rebuilt).toEqual(snapshot);
     });
@@ -110,6 +117,43 @@ for (const backend of await backends()) {
       expect((await store.sessions.get("owner-a", mine.id))?.title).toBe("mine");
       const page = await store.sessions.page("owner-b", {}, 100, false);
       expect(page.nodes.map((s) => s.id)).not.toContain(mine.id);
+    });
+
+    it("scopes every tenant read by owner in SQL: another owner's ids read as nothing", async () => {
+      const session = await store.sessions.create("owner-a", {});
+      const message = userMessage(session.id, "private");
+      const [event] = await store.log.append(session.id, [events.inputMessage(message)], {
+        queueTurn: { id: newId("turn"), inputMessageId: message.id, idempotencyKey: "key-a", requestHash: "h" },
+      });
+      const image = await store.images.create("owner-a", { filename: null, mediaType: "image/png", bytes: new Uint8Array([1, 2, 3]) });
+
+      const reads = (owner: string) =>
+        Promise.all([
+          store.messages.page(owner, session.id, { size: 10, backward: false }).then((p) => p.nodes.map((m) => m.id)),
+          store.messages.page(owner, session.id, { size: 10, backward: true }).then((p) => p.nodes.map((m) => m.id)),
+          store.messages.count(owner, session.id),
+          store.messages.count(owner, session.id, ["USER"]),
+          store.messages.getMany(owner, [message.id]).then((rows) => rows.map((m) => m.id)),
+          store.messages.getByEventIds(owner, [event!.id]).then((rows) => rows.map((m) => m.id)),
+          store.messages.byIdempotencyKey(owner, session.id, "key-a").then((r) => r?.message.id ?? null),
+          store.events.readAfter(owner, session.id, 0).then((rows) => rows.map((e) => e.type)),
+          store.events.getMany(owner, [event!.id]).then((rows) => rows.map((e) => e.id)),
+          store.sessions.lastSequence(owner, session.id),
+          store.sessions.getMany(owner, [session.id]).then((rows) => rows.map((s) => s.id)),
+          store.images.getMany(owner, [image.id]).then((rows) => rows.map((i) => i.id)),
+          store.images.existing(owner, [image.id]).then((ids) => [...ids]),
+          store.images.withBytes(owner, image.id).then((i) => i?.id ?? null),
+        ]);
+
+      // The owner sees it all (so the reads below are not empty by accident)...
+      expect(await reads("owner-a")).toEqual([
+        [message.id], [message.id], 1, 1, [message.id], [message.id], message.id,
+        ["session.started", "input.message"], [event!.id], 2, [session.id], [image.id], [image.id], image.id,
+      ]);
+      // ...another owner the same as for ids that do not exist.
+      const nothing = [[], [], 0, 0, [], [], null, [], [], 0, [], [], [], null];
+      expect(await reads("owner-b")).toEqual(nothing);
+      expect(await store.messages.byIdempotencyKey("owner-a", session.id, "key-b")).toBeNull();
     });
 
     it("deletes a session with its events, messages and turns", async () => {
@@ -147,7 +191,7 @@ for (const backend of await backends()) {
       }
       // Two racing requests can commit in the other order of their start times.
       await db.prisma.turn.update({ where: { id: queued[0]! }, data: { createdAt: new Date(Date.now() + 60_000) } });
-      expect((await store.turns.claimNext(session.id, "me", 60_000))?.id).toBe(queued[0]);
+      expect((await store.system.turns.claimNext(session.id, "me", 60_000))?.id).toBe(queued[0]);
     });
 
     it("ends a turn with its last events only for the lease holder, and only once", async () => {
@@ -155,15 +199,15 @@ for (const backend of await backends()) {
       const message = userMessage(session.id, "go");
       const turnId = newId("turn");
       await store.log.append(session.id, [events.inputMessage(message)], { queueTurn: { id: turnId, inputMessageId: message.id, idempotencyKey: null, requestHash: null } });
-      expect((await store.turns.claimNext(session.id, "me", 60_000))?.id).toBe(turnId);
-      expect(await store.turns.claimNext(session.id, "other", 60_000)).toBeNull(); // one RUNNING turn per session
+      expect((await store.system.turns.claimNext(session.id, "me", 60_000))?.id).toBe(turnId);
+      expect(await store.system.turns.claimNext(session.id, "other", 60_000)).toBeNull(); // one RUNNING turn per session
       const last = (owner: string) =>
         store.log.append(session.id, [{ type: "turn.completed", context: { turnId }, data: {} }], { endTurn: { id: turnId, status: "COMPLETED", leaseOwner: owner } });
       expect(await last("someone-else")).toEqual([]);
       expect(await last("me")).toHaveLength(1);
       expect(await last("me")).toEqual([]); // already ended
-      expect((await store.turns.get(turnId))?.status).toBe("COMPLETED");
-      expect((await store.log.readAfter(session.id, 0)).filter((e) => e.type === "turn.completed")).toHaveLength(1);
+      expect((await store.system.turns.get(turnId))?.status).toBe("COMPLETED");
+      expect((await store.events.readAfter("owner-a", session.id, 0)).filter((e) => e.type === "turn.completed")).toHaveLength(1);
     });
 
     it("has the demo model", async () => {

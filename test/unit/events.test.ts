@@ -1,7 +1,6 @@
 import { describe, it, expect } from "vitest";
-import type { StoredMessage } from "../../src/domain/content.js";
-import { addUsage, eventTypeFilter, events, zeroUsage } from "../../src/domain/events.js";
-import { messageFromEvent, MESSAGE_EVENT_TYPES, type LoggedEvent } from "../../src/domain/messages.js";
+import { addUsage, eventToRest, eventTypeFilter, events, zeroUsage, type StoredEvent } from "../../src/domain/events.js";
+import { messageFromEvent, messageFromRest, messageToRest, MESSAGE_EVENT_TYPES, type NewMessage } from "../../src/domain/messages.js";
 
 const ALL_TYPES = [
   "session.started",
@@ -77,32 +76,38 @@ const inputMessageId = "message_0190a1b2c3d47e8f9a0b1c2d3e4f5a60";
 const ctx = { turnId, inputMessageId };
 const ts = new Date("2025-01-02T03:04:05.678Z");
 
-const userMessage: StoredMessage = {
+const empty = { controls: null, externalActor: null, metadata: null, tags: [], phase: null, thinking: null, thinkingSignature: null, turnId: null };
+const userMessage: NewMessage = {
+  ...empty,
   id: inputMessageId,
-  session_id: sessionId,
-  role: "user",
+  sessionId,
+  role: "USER",
   content: [{ type: "text", text: "hi" }],
-  tags: [],
-  created_at: ts.toISOString(),
+  externalActor: { actor_id: "U1", actor_name: "Ada" },
+  turnId,
+  createdAt: ts,
 };
-const agentMessage: StoredMessage = {
+const agentMessage: NewMessage = {
+  ...empty,
   id: "message_0190a1b2c3d47e8f9a0b1c2d3e4f5a61",
-  session_id: sessionId,
-  role: "agent",
+  sessionId,
+  role: "AGENT",
   content: [{ type: "tool_call", id: "call_1", name: "calculator", arguments: { expression: "1+1" } }],
-  phase: "commentary",
-  turn_id: turnId,
-  created_at: ts.toISOString(),
+  phase: "COMMENTARY",
+  thinking: "add",
+  thinkingSignature: "sig",
+  turnId,
+  createdAt: ts,
 };
 
-const logged = (type: string, data: unknown, sequence = 5): LoggedEvent => ({
+const logged = (type: string, data: object, sequence = 5): StoredEvent => ({
   id: "event_0190a1b2c3d47e8f9a0b1c2d3e4f5a6b",
   sessionId,
   sequence,
   type,
   ts,
-  turnId,
-  data,
+  context: { turnId, inputMessageId },
+  data: data as StoredEvent["data"],
 });
 
 describe("events constructors", () => {
@@ -116,11 +121,27 @@ describe("events constructors", () => {
     });
   });
 
-  it("input.message carries the message and names it in the context", () => {
+  it("input.message carries the message in its REST shape and names it in the context", () => {
     const e = events.inputMessage(userMessage);
     expect(e.type).toBe("input.message");
-    expect(e.data).toEqual({ message: userMessage });
-    expect(e.context.inputMessageId).toBe(inputMessageId);
+    expect(e.data).toEqual({
+      message: {
+        id: inputMessageId,
+        session_id: sessionId,
+        role: "user",
+        content: [{ type: "text", text: "hi" }],
+        controls: null,
+        external_actor: { actor_id: "U1", actor_name: "Ada" },
+        metadata: null,
+        tags: [],
+        phase: null,
+        thinking: null,
+        thinking_signature: null,
+        turn_id: turnId,
+        created_at: ts.toISOString(),
+      },
+    });
+    expect(e.context).toEqual(ctx);
   });
 
   it("turn.started and session.activated", () => {
@@ -147,7 +168,7 @@ describe("events constructors", () => {
     });
     const completed = events.outputMessageCompleted(ctx, agentMessage, usage);
     expect(completed.type).toBe("output.message.completed");
-    expect(completed.data).toEqual({ turn_id: turnId, message: agentMessage, usage });
+    expect(completed.data).toEqual({ turn_id: turnId, message: messageToRest(agentMessage), usage });
   });
 
   it("tool.started and tool.completed", () => {
@@ -228,15 +249,15 @@ describe("messageFromEvent", () => {
     }).data;
     const message = messageFromEvent(logged("tool.completed", data));
     expect(message).toEqual({
+      ...empty,
       id: "message_0190a1b2c3d47e8f9a0b1c2d3e4f5a62",
-      session_id: sessionId,
-      role: "tool_result",
+      sessionId,
+      role: "TOOL_RESULT",
       content: [
         { type: "tool_result", tool_call_id: "call_1", content: [{ type: "text", text: "division by zero" }], is_error: true },
       ],
-      phase: null,
-      turn_id: turnId,
-      created_at: ts.toISOString(),
+      turnId,
+      createdAt: ts,
     });
     // same event, same message: the id never changes between reads
     expect(messageFromEvent(logged("tool.completed", data))?.id).toBe(message?.id);
@@ -257,5 +278,43 @@ describe("messageFromEvent", () => {
 
   it.each(ALL_TYPES.filter((t) => !(MESSAGE_EVENT_TYPES as readonly string[]).includes(t)))("%s gives null", (type) => {
     expect(messageFromEvent(logged(type, { turn_id: turnId }))).toBeNull();
+  });
+});
+
+describe("REST shapes", () => {
+  it("a message's REST shape is snake_case with lowercase enums, with its sequence once logged", () => {
+    const rest = messageToRest({ ...agentMessage, eventId: "event_x", sequence: 7 });
+    expect(rest).toMatchObject({ role: "agent", phase: "commentary", thinking_signature: "sig", turn_id: turnId, sequence: 7 });
+    expect(rest).not.toHaveProperty("event_id");
+    expect(messageToRest(agentMessage)).not.toHaveProperty("sequence");
+  });
+
+  it("external_actor.actor_name falls back to actor_id", () => {
+    const rest = messageToRest({ ...userMessage, externalActor: { actor_id: "U9" } });
+    expect(rest.external_actor).toEqual({ actor_id: "U9", actor_name: "U9" });
+  });
+
+  it("reads back what it wrote, and fills what older event data lacks", () => {
+    expect(messageFromRest(messageToRest(agentMessage))).toEqual(agentMessage);
+    expect(messageFromRest({ id: "m", session_id: sessionId, role: "user", content: [], created_at: ts.toISOString() })).toEqual({
+      ...empty,
+      id: "m",
+      sessionId,
+      role: "USER",
+      content: [],
+      createdAt: ts,
+    });
+  });
+
+  it("an event's REST shape", () => {
+    expect(eventToRest(logged("turn.started", { turn_id: turnId }))).toEqual({
+      id: "event_0190a1b2c3d47e8f9a0b1c2d3e4f5a6b",
+      session_id: sessionId,
+      sequence: 5,
+      type: "turn.started",
+      ts: ts.toISOString(),
+      context: { turn_id: turnId, input_message_id: inputMessageId },
+      data: { turn_id: turnId },
+    });
   });
 });

@@ -19,6 +19,23 @@ import { jsonBoundsViolation } from "../../domain/json-bounds.js";
 import { DriverError, type StepRequest, type StepResult, type ToolSpec } from "./driver.js";
 import { buildSystemPrompt, toModelMessages } from "./history.js";
 
+/** What both providers' drivers take; unset fields leave the SDK to its environment variables. */
+export interface ProviderOptions {
+  baseURL?: string;
+  apiKey?: string;
+  /** Replaces global fetch (tests, proxies). */
+  fetch?: typeof globalThis.fetch;
+  /** Retries of a failed request (429, 5xx, network; Anthropic's 529 overloaded too); default 2. */
+  maxRetries?: number;
+}
+
+/** The provider factory's settings: only the fields that are set. */
+export const providerSettings = (options: ProviderOptions) => ({
+  ...(options.baseURL ? { baseURL: options.baseURL } : {}),
+  ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+  ...(options.fetch ? { fetch: options.fetch } : {}),
+});
+
 export interface SdkStepOptions {
   /** Provider options of the call, e.g. `{ openai: { reasoningEffort: "high" } }`. */
   providerOptions?: Record<string, JsonObject>;

@@ -3,18 +3,14 @@
 // extended thinking with a token budget; the thinking text and its signature
 // come back as `thinking` / `thinkingSignature` and are replayed from history.
 import { createAnthropic } from "@ai-sdk/anthropic";
-import { runSdkStep } from "./ai-sdk.js";
+import { providerSettings, runSdkStep, type ProviderOptions } from "./ai-sdk.js";
 import type { AgentDriver, StepRequest } from "./driver.js";
 
-export interface AnthropicDriverOptions {
+export interface AnthropicDriverOptions extends ProviderOptions {
   /** Including the version path, e.g. "https://api.anthropic.com/v1"; the SDK reads ANTHROPIC_BASE_URL when unset. */
   baseURL?: string;
   /** Sent as `x-api-key`; the SDK reads ANTHROPIC_API_KEY when unset. */
   apiKey?: string;
-  /** Replaces global fetch (tests, proxies). */
-  fetch?: typeof globalThis.fetch;
-  /** Retries of a failed request (429, 5xx, 529 overloaded, network); default 2. */
-  maxRetries?: number;
 }
 
 /** Thinking budget per reasoning effort (Anthropic's minimum budget is 1024). */
@@ -25,11 +21,7 @@ export const THINKING_BUDGET: Record<NonNullable<StepRequest["reasoningEffort"]>
 };
 
 export function createAnthropicDriver(options: AnthropicDriverOptions = {}): AgentDriver {
-  const provider = createAnthropic({
-    ...(options.baseURL ? { baseURL: options.baseURL } : {}),
-    ...(options.apiKey ? { apiKey: options.apiKey } : {}),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
+  const provider = createAnthropic(providerSettings(options));
   return {
     name: "anthropic",
     step(request, onTextDelta) {

@@ -5,7 +5,8 @@
 // quoting the text. With an agent whose instructions are set, every reply
 // begins `[<agent name>] `. Replies stream a few words per delta, `delayMs` apart.
 import { randomBytes } from "node:crypto";
-import { isJsonObject, textOf, type JsonObject, type StoredMessage } from "../../domain/content.js";
+import { isJsonObject, textOf, type JsonObject } from "../../domain/content.js";
+import type { NewMessage } from "../../domain/messages.js";
 import { findExpression } from "../tools/calculator.js";
 import type { AgentDriver, StepResult } from "./driver.js";
 
@@ -44,8 +45,8 @@ export function createDemoDriver(options: { delayMs: number }): AgentDriver {
 }
 
 /** The turn's user message and the tool results that followed it. */
-function turnSoFar(history: readonly StoredMessage[]) {
-  const start = history.findLastIndex((m) => m.role === "user");
+function turnSoFar(history: readonly NewMessage[]) {
+  const start = history.findLastIndex((m) => m.role === "USER");
   const input = start >= 0 ? history[start] : undefined;
   const after = history.slice(start + 1);
   // In call order: answers to waiting calls (SPEC §11) can arrive in any order.
@@ -141,4 +142,4 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 const countWords = (text: string) => text.split(/\s+/).filter(Boolean).length;
-const countTokens = (history: readonly StoredMessage[]) => history.reduce((n, m) => n + countWords(textOf(m.content)), 0);
+const countTokens = (history: readonly NewMessage[]) => history.reduce((n, m) => n + countWords(textOf(m.content)), 0);

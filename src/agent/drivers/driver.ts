@@ -1,7 +1,8 @@
 // What the turn runner needs from a model provider: one model step at a time.
 // The runner owns the loop (tools, events, iterations); a driver only turns
 // the conversation so far into streamed text and tool calls.
-import type { JsonObject, StoredMessage } from "../../domain/content.js";
+import type { JsonObject } from "../../domain/content.js";
+import type { NewMessage } from "../../domain/messages.js";
 import type { Usage } from "../../domain/events.js";
 
 export interface ToolSpec {
@@ -15,7 +16,7 @@ export interface StepRequest {
   /** Provider model name (e.g. "gpt-4o-mini"); "demo" for the demo driver. */
   model: string;
   /** The session's messages so far, oldest first: user, agent (text, tool calls, thinking) and tool results. */
-  history: readonly StoredMessage[];
+  history: readonly NewMessage[];
   /** The tools the turn's agent offers (only these may be called). */
   tools: readonly ToolSpec[];
   /** The agent's instructions: the system prompt, sent first in every model step. */

@@ -1,4 +1,4 @@
-// The session's stored messages (REST shape) as AI SDK model messages, plus the
+// The session's messages as AI SDK model messages, plus the
 // small system prompt built from the turn's locale and hints. Shared by the
 // openai and anthropic drivers; the provider packages turn these into their
 // own wire formats.
@@ -8,11 +8,11 @@ import type {
   ImageFilePart,
   ImagePart,
   JsonObject,
-  StoredMessage,
   ToolCallPart,
   ToolResultContent,
   ToolResultPart as StoredToolResult,
 } from "../../domain/content.js";
+import type { NewMessage } from "../../domain/messages.js";
 import type { StepRequest } from "./driver.js";
 
 export interface HistoryOptions {
@@ -47,7 +47,7 @@ const IMAGE_UNAVAILABLE = "[image unavailable]";
  * with no stored result gets an error result; a result whose call is not in
  * the history (cut off by the history window) is dropped.
  */
-export async function toModelMessages(history: readonly StoredMessage[], options: HistoryOptions): Promise<Conversation> {
+export async function toModelMessages(history: readonly NewMessage[], options: HistoryOptions): Promise<Conversation> {
   const results = new Map<string, StoredToolResult>();
   for (const message of history) {
     for (const part of message.content) if (part.type === "tool_result") results.set(part.tool_call_id, part);
@@ -57,17 +57,17 @@ export async function toModelMessages(history: readonly StoredMessage[], options
   const messages: ModelMessage[] = [];
   for (const message of history) {
     switch (message.role) {
-      case "system": {
+      case "SYSTEM": {
         const text = textParts(message.content);
         if (text) instructions.push(text);
         break;
       }
-      case "user": {
+      case "USER": {
         const content = await userContent(message.content, options);
         if (content.length > 0) messages.push({ role: "user", content });
         break;
       }
-      case "agent": {
+      case "AGENT": {
         const calls = message.content.filter((p): p is ToolCallPart => p.type === "tool_call");
         const content = assistantContent(message);
         // An assistant message with nothing the model said (e.g. an empty partial answer) is rejected by Anthropic.
@@ -81,7 +81,7 @@ export async function toModelMessages(history: readonly StoredMessage[], options
         }
         break;
       }
-      case "tool_result":
+      case "TOOL_RESULT":
         break; // already placed right after its call
     }
   }
@@ -135,17 +135,17 @@ function imagePart(part: ImagePart): { type: "image"; image: string | URL; media
   return { type: "image", image: part.base64 ?? "", ...(part.media_type ? { mediaType: part.media_type } : {}) };
 }
 
-function assistantContent(message: StoredMessage): Exclude<AssistantContent, string> {
+function assistantContent(message: NewMessage): Exclude<AssistantContent, string> {
   const content: Exclude<AssistantContent, string> = [];
   // Anthropic wants the signed thinking block back, first, or it rejects the
   // follow-up of a tool call made while thinking. Without a signature the
   // provider could not verify it, so unsigned thinking is not sent. The
   // OpenAI Chat Completions converter ignores reasoning parts.
-  if (message.thinking && message.thinking_signature) {
+  if (message.thinking && message.thinkingSignature) {
     content.push({
       type: "reasoning",
       text: message.thinking,
-      providerOptions: { anthropic: { signature: message.thinking_signature } },
+      providerOptions: { anthropic: { signature: message.thinkingSignature } },
     });
   }
   const text = textParts(message.content);

@@ -3,26 +3,18 @@
 // pins the Chat Completions API, which every compatible server speaks (the
 // provider's default would be the newer Responses API).
 import { createOpenAI } from "@ai-sdk/openai";
-import { runSdkStep } from "./ai-sdk.js";
+import { providerSettings, runSdkStep, type ProviderOptions } from "./ai-sdk.js";
 import type { AgentDriver } from "./driver.js";
 
-export interface OpenAIDriverOptions {
+export interface OpenAIDriverOptions extends ProviderOptions {
   /** e.g. "https://api.openai.com/v1" or "http://localhost:11434/v1"; the SDK reads OPENAI_BASE_URL when unset. */
   baseURL?: string;
   /** Sent as `Authorization: Bearer …`; the SDK reads OPENAI_API_KEY when unset. */
   apiKey?: string;
-  /** Replaces global fetch (tests, proxies). */
-  fetch?: typeof globalThis.fetch;
-  /** Retries of a failed request (429, 5xx, network); default 2. */
-  maxRetries?: number;
 }
 
 export function createOpenAIDriver(options: OpenAIDriverOptions = {}): AgentDriver {
-  const provider = createOpenAI({
-    ...(options.baseURL ? { baseURL: options.baseURL } : {}),
-    ...(options.apiKey ? { apiKey: options.apiKey } : {}),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
+  const provider = createOpenAI(providerSettings(options));
   return {
     name: "openai",
     step(request, onTextDelta) {

@@ -1,0 +1,77 @@
+// SYSTEM reads and writes: unscoped by owner, because they act for no caller —
+// the turn runner and its recovery, the buses, startup and maintenance. Hand
+// them to nothing that serves a request; tenant-facing code uses the
+// owner-scoped stores.
+import { randomBytes } from "node:crypto";
+import type { Prisma } from "../db/client.js";
+import { messageFromEvent, type Message } from "../domain/messages.js";
+import type { Session } from "../generated/prisma/client.js";
+import { SystemEvents, toStoredEvent } from "./events.js";
+import { insertMessages, MESSAGE_COLUMNS, messageRecord, toMessage } from "./rows.js";
+import { TurnStore } from "./turns.js";
+
+export class SystemStore {
+  /** The turn queue, leases and recovery. */
+  readonly turns: TurnStore;
+  /** Log reads for the buses. */
+  readonly events: SystemEvents;
+
+  constructor(private readonly prisma: Prisma) {
+    this.turns = new TurnStore(prisma);
+    this.events = new SystemEvents(prisma);
+  }
+
+  /** A session by id, whoever owns it (a turn's session). */
+  session(id: string): Promise<Session | null> {
+    return this.prisma.session.findUnique({ where: { id } });
+  }
+
+  /** A message by id, whoever owns it (a turn's input). */
+  async message(id: string): Promise<Message | null> {
+    const row = await this.prisma.message.findUnique({ where: { id } });
+    return row && toMessage(row);
+  }
+
+  /**
+   * The newest `limit` messages a turn's model sees before its input, oldest
+   * first: all but the input itself and user messages queued behind it.
+   */
+  historyBefore(input: Message, limit: number): Promise<Message[]> {
+    return this.prisma.$queryRawUnsafe<Message[]>(
+      `SELECT * FROM (SELECT ${MESSAGE_COLUMNS} FROM "Message"
+                       WHERE "sessionId" = $1 AND "id" <> $2 AND NOT ("role" = 'USER' AND "sequence" > $3)
+                       ORDER BY "sequence" DESC LIMIT $4) newest
+        ORDER BY "sequence" ASC`,
+      input.sessionId,
+      input.id,
+      input.sequence,
+      limit,
+    );
+  }
+
+  /**
+   * Rebuilds a session's message projection from its log (the log is the
+   * source of truth). Returns the number of messages written.
+   */
+  async rebuildMessages(sessionId: string): Promise<number> {
+    const rows = await this.prisma.event.findMany({ where: { sessionId }, orderBy: { sequence: "asc" } });
+    const records = rows.flatMap((row) => {
+      const message = messageFromEvent(toStoredEvent(row));
+      return message ? [messageRecord(message, { eventId: row.id, sequence: row.sequence })] : [];
+    });
+    await this.prisma.$transaction(async (tx) => {
+      await tx.$executeRawUnsafe(`DELETE FROM "Message" WHERE "sessionId" = $1`, sessionId);
+      await tx.$executeRawUnsafe(insertMessages("$1", "$2::jsonb", "m.sequence"), sessionId, JSON.stringify(records));
+      await tx.$executeRawUnsafe(`UPDATE "Session" SET "messageCount" = $2 WHERE "id" = $1`, sessionId, records.length);
+    });
+    return records.length;
+  }
+
+  /** A server-wide secret, created once and shared through the database. */
+  async serverSecret(name: string): Promise<string> {
+    const existing = await this.prisma.serverSecret.findUnique({ where: { name } });
+    if (existing) return existing.value;
+    await this.prisma.serverSecret.createMany({ data: [{ name, value: randomBytes(32).toString("hex") }], skipDuplicates: true });
+    return (await this.prisma.serverSecret.findUniqueOrThrow({ where: { name } })).value;
+  }
+}

@@ -1,0 +1,65 @@
+// The layering DESIGN.md promises, checked on the source: only store/ and db/
+// reach the generated Prisma client (type-only imports included), and the
+// enums domain/ defines for everyone else are the database's.
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import * as domainEnums from "../../src/domain/enums.js";
+import * as prismaEnums from "../../src/generated/prisma/enums.js";
+
+const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../../src");
+const GENERATED = join(SRC, "generated", "prisma");
+const ALLOWED = ["store", "db", "generated"].map((dir) => join(SRC, dir));
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return /\.(ts|mts|cts|js|mjs)$/.test(entry.name) ? [path] : [];
+  });
+}
+
+/** Every module specifier a file names: static and type imports, re-exports, dynamic imports. */
+function specifiers(code: string): string[] {
+  const found: string[] = [];
+  for (const m of code.matchAll(/\b(?:import|export)\b[^'"]*?\bfrom\s*["']([^"']+)["']/g)) found.push(m[1]!);
+  for (const m of code.matchAll(/\bimport\s*(?:\(\s*)?["']([^"']+)["']/g)) found.push(m[1]!);
+  return found;
+}
+
+const reachesGenerated = (file: string, specifier: string) =>
+  specifier.startsWith(".") && resolve(dirname(file), specifier).startsWith(GENERATED);
+
+describe("layering", () => {
+  it("no file outside src/store and src/db imports the generated Prisma client", () => {
+    const offenders = sourceFiles(SRC)
+      .filter((file) => !ALLOWED.some((dir) => file.startsWith(dir + "/")))
+      .flatMap((file) =>
+        specifiers(readFileSync(file, "utf8"))
+          .filter((s) => reachesGenerated(file, s))
+          .map((s) => `${relative(SRC, file)} imports ${s}`),
+      );
+    expect(offenders).toEqual([]);
+  });
+
+  it("the check sees every form of import (it would catch a regression)", () => {
+    const file = join(SRC, "graphql", "x.ts");
+    const code = [
+      `import { A } from "../generated/prisma/enums.js";`,
+      `import type { B } from '../generated/prisma/client.js';`,
+      `export { C } from "../generated/prisma/client.js";`,
+      `import {\n  D,\n  type E,\n} from "../generated/prisma/client.js";`,
+      `const m = await import("../generated/prisma/client.js");`,
+      `import "../generated/prisma/client.js";`,
+    ].join("\n");
+    expect(specifiers(code).filter((s) => reachesGenerated(file, s))).toHaveLength(6);
+    expect(reachesGenerated(file, "../domain/enums.js")).toBe(false);
+  });
+
+  it("domain/ enums hold exactly the database's values", () => {
+    const names = ["SessionStatus", "MessageRole", "MessagePhase", "ErrorDisclosure", "TurnStatus"] as const;
+    for (const name of names) expect(domainEnums[name], name).toEqual(prismaEnums[name]);
+    expect(Object.keys(domainEnums).sort()).toEqual([...names].sort());
+  });
+});
