@@ -67,11 +67,22 @@ const ExternalActorInput = builder.inputType("ExternalActorInput", {
   }),
 });
 
+const DeliveryRef = builder.enumType("Delivery", {
+  description: "How a message joins a session whose turn is running or waiting (SPEC §11). With none, every mode starts a turn.",
+  values: {
+    QUEUE: { description: "Run after the running turn; a waiting turn is ended as superseded." },
+    STEER: { description: "Join the running turn from its next model step." },
+    INTERRUPT: { description: "Cancel the running or waiting turn and run this one next." },
+    REJECT: { description: "Store nothing and answer CONFLICT." },
+  } as const,
+});
+
 const CreateMessageInput = builder.inputType("CreateMessageInput", {
   fields: (t) => ({
     sessionId: t.id({ required: true }),
     message: t.field({ type: InputMessage, required: true }),
     controls: t.field({ type: ControlsInput }),
+    delivery: t.field({ type: DeliveryRef, defaultValue: "QUEUE" }),
     externalActor: t.field({ type: ExternalActorInput }),
     metadata: t.field({ type: "JSON", description: "A JSON object." }),
     tags: t.stringList(),

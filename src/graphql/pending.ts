@@ -22,7 +22,7 @@ builder.objectField(SessionRef, "pendingToolCalls", (t) =>
   t.field({
     type: [PendingToolCallRef],
     description: "The calls the session's turn waits for, in request order; [] unless the status is WAITING_FOR_TOOL_RESULTS.",
-    resolve: (s, _args, { services }) => services.toolResults.pending(s),
+    resolve: (s, _args, { actor, services }) => services.toolResults.pending(actor, s),
   }),
 );
 

@@ -48,12 +48,13 @@ export function restRoute(deps: RestDeps) {
     return Object.fromEntries(Object.entries(keys).filter(([k]) => k in b).map(([k, field]) => [field, b[k]]));
   };
 
-  const sessionJson = async (s: Session) => restSession(s, await services.toolResults.pending(s));
+  // The pending calls are read as the caller (tenant-scoped).
+  const sessionJson = async (actor: Actor, s: Session) => restSession(s, await services.toolResults.pending(actor, s));
 
   const routes: [string, RegExp, Handler][] = [
     ["POST", /^\/v1\/sessions$/, async ({ req, res, actor }) => {
       const session = await services.sessions.create(actor, sessionInput(asObject(await json(req), "body")));
-      sendJson(res, 201, await sessionJson(session));
+      sendJson(res, 201, await sessionJson(actor, session));
     }],
     ["GET", /^\/v1\/sessions$/, async ({ res, url, actor }) => {
       const status = url.searchParams.get("status")?.toUpperCase() as "STARTED" | "ACTIVE" | "IDLE" | undefined;
@@ -63,13 +64,13 @@ export function restRoute(deps: RestDeps) {
         status: status ?? null,
         tag: url.searchParams.get("tag"),
       });
-      sendJson(res, 200, { data: await Promise.all(page.nodes.map(sessionJson)), total: await page.count() });
+      sendJson(res, 200, { data: await Promise.all(page.nodes.map((s) => sessionJson(actor, s))), total: await page.count() });
     }],
     ["GET", /^\/v1\/sessions\/(?<id>[^/]+)$/, async ({ res, params, actor }) => {
-      sendJson(res, 200, await sessionJson(await services.sessions.get(actor, params.id, "session_id")));
+      sendJson(res, 200, await sessionJson(actor, await services.sessions.get(actor, params.id, "session_id")));
     }],
     ["PATCH", /^\/v1\/sessions\/(?<id>[^/]+)$/, async ({ req, res, params, actor }) => {
-      sendJson(res, 200, await sessionJson(await services.sessions.update(actor, params.id, sessionInput(asObject(await json(req), "body")))));
+      sendJson(res, 200, await sessionJson(actor, await services.sessions.update(actor, params.id, sessionInput(asObject(await json(req), "body")))));
     }],
     ["DELETE", /^\/v1\/sessions\/(?<id>[^/]+)$/, async ({ res, params, actor }) => {
       sendJson(res, 200, { id: await services.sessions.delete(actor, params.id), deleted: true });
@@ -96,6 +97,7 @@ export function restRoute(deps: RestDeps) {
         metadata: body.metadata,
         tags: body.tags,
         idempotencyKey: body.client_message_id,
+        delivery: body.delivery,
       });
       sendJson(res, 201, restMessage(created));
     }],
@@ -111,16 +113,16 @@ export function restRoute(deps: RestDeps) {
     ["POST", /^\/v1\/sessions\/(?<id>[^/]+)\/tool-results$/, async ({ req, res, params, actor }) => {
       const body = asObject(await json(req), "body");
       const results = restList(body.tool_results, "tool_results").map((r) => ({ toolCallId: r.tool_call_id, content: r.content, isError: r.is_error }));
-      sendJson(res, 200, await sessionJson(await services.toolResults.submit(actor, params.id, results)));
+      sendJson(res, 200, await sessionJson(actor, await services.toolResults.submit(actor, params.id, results)));
     }],
     ["POST", /^\/v1\/sessions\/(?<id>[^/]+)\/tool-approvals$/, async ({ req, res, params, actor }) => {
       const body = asObject(await json(req), "body");
       const decisions = restList(body.decisions, "decisions").map((d, i) => ({ toolCallId: d.tool_call_id, approve: restDecision(d.decision, i), reason: d.reason }));
-      sendJson(res, 200, await sessionJson(await services.toolResults.decide(actor, params.id, decisions)));
+      sendJson(res, 200, await sessionJson(actor, await services.toolResults.decide(actor, params.id, decisions)));
     }],
     ["POST", /^\/v1\/sessions\/(?<id>[^/]+)\/fork$/, async ({ req, res, params, actor }) => {
       const body = asObject(await json(req), "body");
-      sendJson(res, 201, await sessionJson(await services.sessions.fork(actor, { sessionId: params.id, atSequence: body.at_sequence, title: body.title })));
+      sendJson(res, 201, await sessionJson(actor, await services.sessions.fork(actor, { sessionId: params.id, atSequence: body.at_sequence, title: body.title })));
     }],
     ["GET", /^\/v1\/sessions\/(?<id>[^/]+)\/sse$/, async ({ req, res, url, params, actor }) => {
       await serveSessionSse(services, actor, params.id!, req, res, url);

@@ -99,13 +99,13 @@ export class ToolResultService {
   }
 
   /** The calls still waiting in a session the caller holds; [] unless it waits. */
-  async pending(session: Session): Promise<PendingCallRecord[]> {
-    return session.status === "WAITING_FOR_TOOL_RESULTS" ? this.store.pendingCalls.waiting(session.id) : [];
+  async pending(actor: Actor, session: Session): Promise<PendingCallRecord[]> {
+    return session.status === "WAITING_FOR_TOOL_RESULTS" ? this.store.pendingCalls.waiting(actor.ownerId, session.id) : [];
   }
 
   private async apply(actor: Actor, session: Session, kind: PendingKind, entries: Entry[]): Promise<Session> {
     for (let round = 0; round < MAX_ROUNDS; round += 1) {
-      const found = await this.store.pendingCalls.find(session.id, entries.map((e) => e.toolCallId));
+      const found = await this.store.pendingCalls.find(actor.ownerId, session.id, entries.map((e) => e.toolCallId));
       const moves: CallMove[] = [];
       for (const entry of entries) {
         const call = requireKind(found.get(entry.toolCallId), entry.toolCallId, kind, entry.field);

@@ -184,10 +184,10 @@ export class PendingCallStore {
     return result;
   }
 
-  /** The calls with these ids in a session: the open turn's first, then ended ones newest first. */
-  async find(sessionId: string, toolCallIds: readonly string[]): Promise<Map<string, PendingCallRecord>> {
+  /** The calls with these ids in the owner's session: the open turn's first, then ended ones newest first. */
+  async find(ownerId: string, sessionId: string, toolCallIds: readonly string[]): Promise<Map<string, PendingCallRecord>> {
     const rows = await this.prisma.pendingToolCall.findMany({
-      where: { sessionId, toolCallId: { in: [...toolCallIds] } },
+      where: { sessionId, toolCallId: { in: [...toolCallIds] }, turn: { session: { ownerId } } },
       include: withTurn,
       orderBy: { requestedAt: "desc" },
     });
@@ -198,10 +198,23 @@ export class PendingCallStore {
     return found;
   }
 
-  /** Calls still waiting in the session, in request order. */
-  async waiting(sessionId: string): Promise<PendingCallRecord[]> {
-    const rows = await this.prisma.pendingToolCall.findMany({ where: { sessionId, state: "WAITING" }, include: withTurn, orderBy: ORDER });
+  /** Calls still waiting in the owner's session, in request order. */
+  async waiting(ownerId: string, sessionId: string): Promise<PendingCallRecord[]> {
+    const rows = await this.prisma.pendingToolCall.findMany({
+      where: { sessionId, state: "WAITING", turn: { session: { ownerId } } },
+      include: withTurn,
+      orderBy: ORDER,
+    });
     return rows.map(toCall);
+  }
+
+  /** Whether the owner's session has a turn that runs or waits (queued to resume included). */
+  async openTurn(ownerId: string, sessionId: string): Promise<"running" | "waiting" | null> {
+    const turn = await this.prisma.turn.findFirst({
+      where: { sessionId, session: { ownerId }, OR: [{ status: { in: ["RUNNING", "WAITING"] } }, { status: "QUEUED", resuming: true }] },
+      select: { status: true },
+    });
+    return turn ? (turn.status === "RUNNING" ? "running" : "waiting") : null;
   }
 
   /** Waiting calls whose time ran out, across sessions. */

@@ -263,6 +263,31 @@ for (const backend of await backends()) {
       expect(all.at(-2)!.data.error_code).toBe("max_iterations");
     });
 
+    it("delivery: a QUEUE message supersedes a waiting turn; REJECT stores nothing while a turn waits", async () => {
+      const sessionId = await createSession(url);
+      const { events, after } = await postUntilWaiting(sessionId, "call get_weather", { controls: { clientTools: [WEATHER] } });
+      const id = events.find((e) => e.type === "tool.call_requested")!.data.tool_call.id;
+      await eventually(async () => (await session(sessionId)).status === "WAITING_FOR_TOOL_RESULTS", 15_000, "the wait");
+      const { lastSequence } = await sessionState(url, sessionId);
+      const rejected = await gql(url, `mutation($i: CreateMessageInput!) { createMessage(input: $i) { id } }`, {
+        i: { sessionId, message: { content: text("not now") }, delivery: "REJECT" },
+      });
+      expect(errorOf(rejected)).toMatchObject({ code: "CONFLICT" });
+      expect((await sessionState(url, sessionId)).lastSequence).toBe(lastSequence);
+
+      const next = await sendText(url, sessionId, "never mind", { delivery: "QUEUE" });
+      const all = await eventsUntil(sessionId, after, (es) => es.filter(isEnd).length === 2);
+      const tail = all.filter((e) => e.sequence >= next.sequence);
+      expect(tail.map((e) => e.type).slice(0, 6)).toEqual(["input.message", "tool.completed", "turn.cancelled", "session.idled", "turn.started", "session.activated"]);
+      expect(tail[1]!.data).toMatchObject({ tool_call_id: id, status: "error", error: "cancelled" });
+      expect(tail[2]!.data.reason).toBe("superseded");
+      expect(answers(all).at(-1)).toMatch(/^You said: "never mind"/);
+      expect(errorOf(await gql(url, SUBMIT, { s: sessionId, r: [{ toolCallId: id, content: text("late") }] }))).toMatchObject({ code: "CONFLICT" });
+      // With no turn running or waiting, REJECT starts a turn like any other delivery.
+      const idle = await postUntilWaiting(sessionId, "hello again", { delivery: "REJECT" });
+      expect(answers(await eventsUntil(sessionId, idle.after, (es) => es.some(isEnd))).at(-1)).toMatch(/^You said: "hello again"/);
+    });
+
     it("per-turn controls are validated with the agents' rules, nothing stored", async () => {
       const sessionId = await createSession(url);
       const { lastSequence } = await sessionState(url, sessionId);
