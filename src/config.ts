@@ -56,6 +56,8 @@ const schema = z.object({
   MCP_SERVERS: mcpServersField,
   /** One MCP tool call; past it the call ends with error `timeout`. */
   MCP_TOOL_TIMEOUT_MS: int(1, 3_600_000).default(60_000),
+  /** How long a client-tool or approval call waits (SPEC §11); then it ends with error `timeout`. */
+  TOOL_WAIT_TIMEOUT_MS: int(1, 30 * 24 * 3_600_000).default(300_000),
 });
 
 export type Config = z.infer<typeof schema>;

@@ -39,6 +39,7 @@ export async function createAgent(
       maxIterations: config.MAX_ITERATIONS,
       historyLimit: 200,
       logger,
+      toolWaitMs: config.TOOL_WAIT_TIMEOUT_MS,
     },
     { concurrency: config.TURN_CONCURRENCY, leaseMs: config.TURN_LEASE_MS, soleInstance: options.soleInstance },
     options.observer,

@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { events, zeroUsage } from "../domain/events.js";
 import { discloseError } from "../domain/disclosure.js";
+import { errorOutcome } from "../domain/pending-calls.js";
 import type { Logger } from "../log.js";
 import type { TurnScheduler } from "../service/context.js";
 import type { Store } from "../store/index.js";
@@ -39,6 +40,7 @@ export class TurnRunner implements TurnScheduler {
   private slotsFree: number;
   private stopping = false;
   private sweeper: NodeJS.Timeout | undefined;
+  private timeoutSweeper: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly deps: Omit<TurnDeps, "leaseOwner">,
@@ -62,6 +64,21 @@ export class TurnRunner implements TurnScheduler {
     if (!this.options.soleInstance) {
       this.sweeper = setInterval(() => void this.recover(false).catch((err) => this.logger.error({ err }, "lease sweep failed")), this.options.leaseMs);
       this.sweeper.unref();
+    }
+    // Waiting calls time out on whichever instance is alive, the sole PGlite one included.
+    const every = Math.min(1000, Math.max(50, Math.floor(this.deps.toolWaitMs / 4)));
+    this.timeoutSweeper = setInterval(() => void this.sweepTimeouts().catch((err) => this.logger.error({ err }, "timeout sweep failed")), every);
+    this.timeoutSweeper.unref();
+  }
+
+  /** Ends waiting calls past their expires_at as `timeout` (exactly once: the move is conditional), resuming turns left with none. */
+  async sweepTimeouts(): Promise<void> {
+    for (const call of await this.store.pendingCalls.expired()) {
+      if (this.stopping) return;
+      const moved = await this.store.pendingCalls.settle(call.sessionId, [
+        { call, from: ["WAITING"], to: "ENDED", answer: null, outcome: "timeout", completed: errorOutcome("timeout") },
+      ]);
+      if (moved !== "raced") for (const sessionId of moved.resumed) this.wake(sessionId);
     }
   }
 
@@ -87,6 +104,11 @@ export class TurnRunner implements TurnScheduler {
       await local.done.catch(() => {});
       return "cancelled";
     }
+    // A waiting turn holds no lease: it is cancelled here, on whichever instance is asked.
+    if (await this.store.pendingCalls.cancelWaitingTurn(sessionId, "cancelled by client")) {
+      this.wake(sessionId);
+      return "cancelled";
+    }
     // Running on another instance: it sees the flag when it renews its lease.
     return (await this.store.system.turns.requestCancel(sessionId)) ? "cancelled" : "no_op";
   }
@@ -104,6 +126,7 @@ export class TurnRunner implements TurnScheduler {
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
     clearInterval(this.sweeper);
+    clearInterval(this.timeoutSweeper);
     const all = () => Promise.allSettled([...this.active.values()].map((a) => a.done));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
@@ -173,11 +196,11 @@ export class TurnRunner implements TurnScheduler {
   private async closeInterrupted(turn: Turn, all: boolean): Promise<void> {
     const ctx = { turnId: turn.id, inputMessageId: turn.inputMessageId };
     const error = discloseError("standard", { code: "interrupted", safeMessage: "The turn was interrupted by a server restart." });
-    const appended = await this.store.log.append(
-      turn.sessionId,
-      [events.turnFailed(ctx, { errorCode: "interrupted", error, disclosure: "standard" }), events.sessionIdled(ctx, 0, zeroUsage())],
-      { endTurn: { id: turn.id, status: "FAILED", expiredOnly: !all } },
-    );
+    const closing = [events.turnFailed(ctx, { errorCode: "interrupted", error, disclosure: "standard" }), events.sessionIdled(ctx, 0, zeroUsage())];
+    // An approved tool that was running (or calls not yet ended) ends as `interrupted`: it never runs twice.
+    const appended = (await this.store.pendingCalls.hasOpen(turn.id))
+      ? await this.store.pendingCalls.endRunningTurn(turn.sessionId, ctx, "interrupted", closing, { status: "FAILED", expiredOnly: !all })
+      : await this.store.log.append(turn.sessionId, closing, { endTurn: { id: turn.id, status: "FAILED", expiredOnly: !all } });
     if (appended.length > 0) {
       this.logger.warn({ turnId: turn.id, sessionId: turn.sessionId }, "closed an interrupted turn");
     }

@@ -3,10 +3,11 @@
 // the model answers without tools or the iteration limit; then the turn's end
 // event and session.idled, appended atomically with the Turn row's new status.
 import { defaultAgent, type AgentSnapshot } from "../domain/agents.js";
+import { waitKind, withTurnControls, type PendingKind, type ToolCall } from "../domain/pending-calls.js";
 import { isJsonObject, type Disclosure, type JsonObject } from "../domain/content.js";
 import { addUsage, events, zeroUsage, type NewEvent, type TurnErrorCode, type Usage } from "../domain/events.js";
 import { discloseError, effectiveDisclosure } from "../domain/disclosure.js";
-import { messageFromEvent, newMessage, type NewMessage } from "../domain/messages.js";
+import { messageFromEvent, newMessage, type Message, type NewMessage } from "../domain/messages.js";
 import { newId } from "../ids.js";
 import type { Logger } from "../log.js";
 import { agentSnapshot } from "../store/agents.js";
@@ -37,9 +38,12 @@ export interface TurnDeps {
   historyLimit: number;
   leaseOwner: string;
   logger: Logger;
+  /** TOOL_WAIT_TIMEOUT_MS: how long a client-tool or approval call waits (SPEC §11). */
+  toolWaitMs: number;
 }
 
-export type TurnOutcome = "completed" | "failed" | "cancelled" | "abandoned";
+/** "waiting": the turn let go of its lease until its waiting calls are answered (it resumes as a new claim). */
+export type TurnOutcome = "completed" | "failed" | "cancelled" | "abandoned" | "waiting";
 
 const SAFE_MESSAGES: Record<TurnErrorCode, string> = {
   llm_error: "The model provider returned an error.",
@@ -73,23 +77,55 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
     return (await end(events.turnFailed(ctx, { errorCode: code, error, disclosure }), "FAILED")) ? "failed" : "abandoned";
   };
 
-  // The agent is resolved once: an update or delete during the turn does not change it.
-  const agent = await resolveAgent(deps, session);
+  // The agent is resolved once, at turn.started: an update or delete during the turn (or its waits) does not change it.
+  const resuming = turn.resuming && turn.agent !== null;
+  const agent = resuming ? (turn.agent as unknown as AgentSnapshot) : withTurnControls(await resolveAgent(deps, session), controls);
   // The default agent offers the built-ins only; an agent, what its patterns select (MCP tools included).
+  // Asked per step: MCP servers come and go.
   const offeredTools = () => (agent.id === null ? deps.tools.defaultTools() : deps.tools.select(agent.tools));
-  await append([events.turnStarted(turn.id, input.id, agent.id), events.sessionActivated(turn.id, input.id)]);
+  const clientTools = agent.clientTools.map((t) => ({ name: t.name, description: t.description ?? "", parameters: t.parameters }));
+  if (resuming) {
+    ({ iterations, usage } = await store.pendingCalls.progress(sessionId, turn.id));
+  } else {
+    await append([events.turnStarted(turn.id, input.id, agent.id), events.sessionActivated(turn.id, input.id)]);
+    await store.system.turns.saveAgent(turn.id, agent);
+  }
 
   const model = await store.models.get(controls.model_id ?? agent.modelId ?? session.modelId ?? deps.defaultModelId);
   if (model) disclosure = effectiveDisclosure(controls.error_disclosure, lower(model.maxErrorDisclosure));
   const driver = model && deps.driverFor(model.provider);
   if (!model || !driver) return fail("model_unavailable", model ? `provider ${model.provider} is not configured` : "model not found");
 
-  const history: NewMessage[] = [...(await store.system.historyBefore(input, deps.historyLimit)), input];
+  let history = await loadHistory(store, input, turn.id, deps.historyLimit);
   const hints = { ...(isJsonObject(session.hints) ? session.hints : {}), ...(controls.hints ?? {}) };
   let writer: DeltaWriter | null = null;
   let stepMessageId: string | null = null;
 
+  /** Runs an offered server tool; never throws, but a shutdown or a lost lease stops the turn before anything is written. */
+  const runServerTool = async (call: ToolCall, offered = offeredTools()) => {
+    const outcome = await deps.tools.call(call.name, call.arguments as JsonObject, { signal, offered });
+    const abort = signal.aborted ? (signal.reason as TurnAbort) : null;
+    if (abort && abort.kind !== "cancel") throw abort; // recovery closes the turn (an approved call as interrupted)
+    return outcome;
+  };
+
+  /** After a wait: approved tools run (each at most once), then turn.resumed; the history is rebuilt from the log. */
+  const resume = async () => {
+    for (const call of await store.pendingCalls.approved(turn.id)) {
+      signal.throwIfAborted();
+      if (!(await store.pendingCalls.start(sessionId, ctx, call.toolCall))) continue;
+      const outcome = await runServerTool(call.toolCall);
+      const moved = await store.pendingCalls.settle(sessionId, [
+        { call, from: ["RUNNING"], to: "ENDED", answer: call.answer, outcome: "answered", completed: outcome },
+      ]);
+      if (moved === "raced") throw new TurnAbort("lease_lost", "the approved call was ended elsewhere");
+    }
+    await append([events.turnResumed(ctx)]);
+    history = await loadHistory(store, input, turn.id, deps.historyLimit);
+  };
+
   try {
+    if (resuming) await resume();
     for (;;) {
       if (iterations >= agent.maxIterations) return fail("max_iterations", `stopped after ${iterations} model steps`);
       iterations += 1;
@@ -103,7 +139,7 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
           {
             model: model.name,
             history,
-            tools: toolSpecs(offered),
+            tools: [...toolSpecs(offered), ...clientTools],
             ...(agent.instructions ? { instructions: agent.instructions } : {}),
             ...(agent.name ? { agentName: agent.name } : {}),
             reasoningEffort: controls.reasoning?.effort as "low" | "medium" | "high" | undefined,
@@ -130,18 +166,29 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
         );
         return done ? "completed" : "abandoned";
       }
+      // Calls that wait get their tool.call_requested first (in call order); the others run now.
+      const waiting = result.toolCalls.flatMap((call) => {
+        const kind: PendingKind | null = waitKind(agent, new Set(offered.map((t) => t.name)), call.name);
+        return kind ? [{ toolCall: call as ToolCall, kind }] : [];
+      });
+      if (waiting.length > 0) await store.pendingCalls.request(sessionId, ctx, waiting, deps.toolWaitMs);
       for (const call of result.toolCalls) {
+        if (waiting.some((w) => w.toolCall.id === call.id)) continue;
         signal.throwIfAborted();
         await append([events.toolStarted(ctx, call)]);
-        // Never throws; a cancel ends the call as error "cancelled", recorded before turn.cancelled.
-        const outcome = await deps.tools.call(call.name, call.arguments as JsonObject, { signal, offered });
-        const abort = signal.aborted ? (signal.reason as TurnAbort) : null;
-        if (abort && abort.kind !== "cancel") throw abort; // shutdown or lost lease: write nothing, recovery closes the turn
+        // A cancel ends the call as error "cancelled", recorded before turn.cancelled.
+        const outcome = await runServerTool(call as ToolCall, offered);
         const [completed] = await append([
           events.toolCompleted(ctx, { messageId: newId("message"), toolCallId: call.id, toolName: call.name, ...outcome }),
         ]);
         history.push(messageFromEvent(completed!)!);
         signal.throwIfAborted();
+      }
+      if (waiting.length > 0) {
+        const wait = await store.pendingCalls.beginWait(turn.id, sessionId, deps.leaseOwner);
+        if (wait === "waiting") return "waiting";
+        if (wait === "lost") return "abandoned";
+        await resume(); // every call was answered while the step's server tools ran
       }
     }
   } catch (error) {
@@ -154,6 +201,12 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
         const partial = agentMessage(sessionId, stepMessageId, turn.id, writer.text, { toolCalls: [] });
         partial.metadata = { partial: true };
         await append([events.outputMessageCompleted(ctx, partial, zeroUsage())]);
+      }
+      if (await store.pendingCalls.hasOpen(turn.id)) {
+        // Calls still waiting or approved end as `cancelled` before turn.cancelled.
+        const trailing = [events.turnCancelled(ctx, abort.message), events.sessionIdled(ctx, iterations, usage)];
+        const ended = await store.pendingCalls.endRunningTurn(sessionId, ctx, "cancelled", trailing, { status: "CANCELLED", leaseOwner: deps.leaseOwner });
+        return ended.length > 0 ? "cancelled" : "abandoned";
       }
       return (await end(events.turnCancelled(ctx, abort.message), "CANCELLED")) ? "cancelled" : "abandoned";
     }
@@ -189,6 +242,17 @@ function agentMessage(
 async function resolveAgent(deps: TurnDeps, session: { ownerId: string; agentId: string | null }): Promise<AgentSnapshot> {
   const stored = session.agentId ? await deps.store.agents.get(session.ownerId, session.agentId) : null;
   return stored ? agentSnapshot(stored) : defaultAgent(deps.maxIterations);
+}
+
+/**
+ * The conversation a step sees: earlier messages (without user messages still
+ * queued behind this one), then this turn's input, then what this turn has
+ * said and got so far (a resumed turn rebuilds its history from the log).
+ */
+async function loadHistory(store: Store, input: Message, turnId: string, limit: number): Promise<NewMessage[]> {
+  const messages = await store.system.historyBefore(input, limit);
+  const ours = (m: Message) => m.turnId === turnId && m.role !== "USER";
+  return [...messages.filter((m) => !ours(m)), input, ...messages.filter(ours)];
 }
 
 async function loadImage(store: Store, ownerId: string, imageId: string) {

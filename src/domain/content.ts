@@ -23,6 +23,10 @@ export interface StoredControls {
   hints?: JsonObject;
   locale?: string;
   max_tokens?: number;
+  /** Client tools for this turn, merged over the agent's by name (SPEC §11). */
+  client_tools?: { name: string; description: string | null; parameters: JsonObject }[];
+  /** Server-tool patterns whose calls wait for a person's decision in this turn. */
+  approval_required?: string[];
 }
 
 export interface StoredExternalActor {

@@ -4,7 +4,7 @@
 // REST error wording all read these tables, so a new value is one line here.
 import { validation } from "../errors.js";
 
-export const SESSION_STATUS = { STARTED: "started", ACTIVE: "active", IDLE: "idle" } as const;
+export const SESSION_STATUS = { STARTED: "started", ACTIVE: "active", IDLE: "idle", WAITING_FOR_TOOL_RESULTS: "waiting_for_tool_results" } as const;
 export const MESSAGE_ROLE = { SYSTEM: "system", USER: "user", AGENT: "agent", TOOL_RESULT: "tool_result" } as const;
 export const MESSAGE_PHASE = { COMMENTARY: "commentary", FINAL_ANSWER: "final_answer" } as const;
 export const ERROR_DISCLOSURE = { GENERIC: "generic", STANDARD: "standard", DETAILED: "detailed" } as const;
@@ -44,7 +44,7 @@ export function parseRestEnum<T extends EnumTable>(table: T, value: string, fiel
 /** Every table, for translating GraphQL enum names in messages into REST spellings. */
 export const ENUM_TABLES: readonly EnumTable[] = [SESSION_STATUS, MESSAGE_ROLE, MESSAGE_PHASE, ERROR_DISCLOSURE];
 /** A turn's state in the queue (not shown to clients; REST spells it in `turn_status`). */
-export const TURN_STATUS = { QUEUED: "queued", RUNNING: "running", COMPLETED: "completed", FAILED: "failed", CANCELLED: "cancelled" } as const;
+export const TURN_STATUS = { QUEUED: "queued", RUNNING: "running", COMPLETED: "completed", FAILED: "failed", CANCELLED: "cancelled", WAITING: "waiting" } as const;
 
 /** A table's GraphQL names as values (`SessionStatus.IDLE === "IDLE"`), which are also the database's enum labels. */
 const namesOf = <T extends EnumTable>(table: T) => Object.fromEntries(enumNames(table).map((n) => [n, n])) as { [K in EnumName<T>]: K };

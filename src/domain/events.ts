@@ -86,6 +86,16 @@ export const events = {
   toolStarted: (ctx: Required<EventContext>, toolCall: { id: string; name: string; arguments: JsonObject }) =>
     ev("tool.started", ctx, { turn_id: ctx.turnId, tool_call: toolCall }),
 
+  /** A call that waits for a client's result or a person's decision (SPEC §11). */
+  toolCallRequested: (
+    ctx: Required<EventContext>,
+    toolCall: { id: string; name: string; arguments: JsonObject },
+    kind: "client" | "approval",
+    expiresAt: Date,
+  ) => ev("tool.call_requested", ctx, { turn_id: ctx.turnId, tool_call: toolCall, kind, expires_at: expiresAt.toISOString() }),
+
+  turnResumed: (ctx: Required<EventContext>) => ev("turn.resumed", ctx, { turn_id: ctx.turnId }),
+
   toolCompleted: (
     ctx: Required<EventContext>,
     r: { messageId: string; toolCallId: string; toolName: string; status: "success" | "error"; result: ToolResultContent[]; error: string | null },

@@ -7,6 +7,7 @@
 import { validation } from "../errors.js";
 import { parseId } from "../ids.js";
 import { checkJsonBounds, checkStorableString } from "./json-bounds.js";
+import { validateClientTools, validatePatterns } from "./agents.js";
 import {
   IMAGE_MEDIA_TYPES,
   isJsonObject,
@@ -31,6 +32,15 @@ export interface ControlsInput {
   hints?: unknown;
   locale?: unknown;
   maxTokens?: unknown;
+  /** Client tools for this turn (SPEC §11), merged over the agent's by name. */
+  clientTools?: unknown;
+  /** Server-tool patterns whose calls wait for a decision in this turn. */
+  approvalRequired?: unknown;
+}
+
+/** What message validation needs to know about the deployment: a client tool may not reuse a server tool's name. */
+export interface MessageRules {
+  serverToolNames: readonly string[];
 }
 
 export interface ExternalActorInput {
@@ -91,7 +101,7 @@ const isAbsent = (value: unknown): value is null | undefined => value === null |
 // Lengths count code points, so an emoji is one character as a user sees it.
 const charLength = (s: string) => [...s].length;
 
-export function validateMessageInput(input: MessageInput): ValidatedMessage {
+export function validateMessageInput(input: MessageInput, rules: MessageRules = { serverToolNames: [] }): ValidatedMessage {
   const message: unknown = input.message;
   if (!isJsonObject(message)) throw validation("message", "message must be an object with role and content");
   const role = message.role;
@@ -101,7 +111,7 @@ export function validateMessageInput(input: MessageInput): ValidatedMessage {
   return {
     role: "user",
     content: validateContent(message.content, "message.content"),
-    controls: isAbsent(input.controls) ? null : validateControls(input.controls, "controls"),
+    controls: isAbsent(input.controls) ? null : validateControls(input.controls, "controls", rules),
     externalActor: isAbsent(input.externalActor) ? null : validateExternalActor(input.externalActor, "externalActor"),
     metadata: isAbsent(input.metadata) ? null : validateJsonObject(input.metadata, "metadata"),
     tags: isAbsent(input.tags) ? [] : validateTags(input.tags, "tags"),
@@ -162,7 +172,7 @@ export function validateJsonObject(value: unknown, field: string): JsonObject {
   return value;
 }
 
-function validateContent(value: unknown, field: string): InputPart[] {
+export function validateContent(value: unknown, field: string): InputPart[] {
   if (!Array.isArray(value)) throw validation(field, "content must be a list of content parts");
   if (value.length === 0) throw validation(field, "content must contain at least one part");
   if (value.length > MAX_INPUT_PARTS) {
@@ -226,7 +236,7 @@ function validateImage(part: JsonObject, field: string): ImagePart {
   return out;
 }
 
-function validateControls(value: unknown, field: string): StoredControls {
+function validateControls(value: unknown, field: string, rules: MessageRules): StoredControls {
   if (!isJsonObject(value)) throw validation(field, "controls must be an object");
   const c = value as ControlsInput;
   const out: StoredControls = {};
@@ -257,6 +267,8 @@ function validateControls(value: unknown, field: string): StoredControls {
     }
     out.max_tokens = c.maxTokens;
   }
+  if (!isAbsent(c.clientTools)) out.client_tools = validateClientTools(c.clientTools, `${field}.clientTools`, rules.serverToolNames);
+  if (!isAbsent(c.approvalRequired)) out.approval_required = validatePatterns(c.approvalRequired, `${field}.approvalRequired`);
   return out;
 }
 

@@ -6,6 +6,7 @@ import type { MessageInput } from "../domain/validation.js";
 import { builder } from "./builder.js";
 import { ErrorDisclosureRef, MessageRoleRef } from "./enums.js";
 import { MessageRef } from "./message.js";
+import { ClientToolInputRef } from "./agent.js";
 
 const TextInput = builder.inputType("TextInput", {
   fields: (t) => ({ text: t.string({ required: true }) }),
@@ -21,7 +22,7 @@ const ImageFileInput = builder.inputType("ImageFileInput", {
   fields: (t) => ({ imageId: t.id({ required: true }), filename: t.string() }),
 });
 
-const InputContentPart = builder.inputType("InputContentPart", {
+export const InputContentPart = builder.inputType("InputContentPart", {
   isOneOf: true,
   fields: (t) => ({
     text: t.field({ type: TextInput }),
@@ -49,6 +50,11 @@ const ControlsInput = builder.inputType("ControlsInput", {
     hints: t.field({ type: "JSON", description: "A JSON object, merged key by key over the session's hints for this turn." }),
     locale: t.string({ description: "BCP 47 language tag." }),
     maxTokens: t.int({ description: "A positive integer." }),
+    clientTools: t.field({
+      type: [ClientToolInputRef],
+      description: "Tools the frontend runs, for this turn only; merged over the agent's client tools by name.",
+    }),
+    approvalRequired: t.stringList({ description: "Server tools (names or prefixes ending in '*') whose calls wait for decideToolCalls in this turn, besides the agent's." }),
   }),
 });
 
@@ -61,11 +67,22 @@ const ExternalActorInput = builder.inputType("ExternalActorInput", {
   }),
 });
 
+const DeliveryRef = builder.enumType("Delivery", {
+  description: "How a message joins a session whose turn is running or waiting (SPEC §11). With none, every mode starts a turn.",
+  values: {
+    QUEUE: { description: "Run after the running turn; a waiting turn is ended as superseded." },
+    STEER: { description: "Join the running turn from its next model step." },
+    INTERRUPT: { description: "Cancel the running or waiting turn and run this one next." },
+    REJECT: { description: "Store nothing and answer CONFLICT." },
+  } as const,
+});
+
 const CreateMessageInput = builder.inputType("CreateMessageInput", {
   fields: (t) => ({
     sessionId: t.id({ required: true }),
     message: t.field({ type: InputMessage, required: true }),
     controls: t.field({ type: ControlsInput }),
+    delivery: t.field({ type: DeliveryRef, defaultValue: "QUEUE" }),
     externalActor: t.field({ type: ExternalActorInput }),
     metadata: t.field({ type: "JSON", description: "A JSON object." }),
     tags: t.stringList(),
@@ -78,7 +95,7 @@ const CreateMessageInput = builder.inputType("CreateMessageInput", {
 type ContentPartInput = typeof InputContentPart.$inferInput;
 
 /** A oneOf content part in its stored shape. */
-function storedPart(part: ContentPartInput): InputPart {
+export function storedPart(part: ContentPartInput): InputPart {
   if (part.text) return { type: "text", text: part.text.text };
   if (part.image) {
     const { url, base64, mediaType } = part.image;

@@ -14,6 +14,7 @@ import "./event.js";
 import "./agent.js";
 import "./tool.js";
 import "./fork.js";
+import "./pending.js";
 
 export const schema: GraphQLSchema = builder.toSchema();
 

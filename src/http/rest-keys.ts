@@ -33,6 +33,7 @@ export const REST_KEYS = {
     metadata: "metadata",
     tags: "tags",
     client_message_id: "idempotencyKey",
+    delivery: "delivery",
   },
   controls: {
     model_id: "modelId",
@@ -41,7 +42,11 @@ export const REST_KEYS = {
     hints: "hints",
     locale: "locale",
     max_tokens: "maxTokens",
+    client_tools: "clientTools",
+    approval_required: "approvalRequired",
   },
+  /** POST /v1/sessions/{id}/tool-results and tool-approvals entries. */
+  toolAnswer: { tool_call_id: "toolCallId", is_error: "isError", content: "content", decision: "decision", reason: "reason" },
   externalActor: { actor_id: "actorId", actor_name: "actorName", metadata: "metadata", source: "source" },
   /** Content parts arrive in their stored (REST) shape; validation names their fields in camelCase. */
   contentPart: { image_id: "imageId", media_type: "mediaType" },

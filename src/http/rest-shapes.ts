@@ -1,6 +1,7 @@
 // The seeds' JSON shapes (snake_case, lowercase enums, RFC 3339 times) for
 // REST answers and SSE event payloads. Messages and events have theirs next
 // to their type in domain/ (events carry the message shape in `data.message`).
+import type { PendingCall } from "../domain/pending-calls.js";
 import { agentClientTools, type Agent } from "../store/agents.js";
 import type { ImageMeta } from "../store/images.js";
 import type { Session } from "../store/sessions.js";
@@ -8,7 +9,19 @@ import type { Session } from "../store/sessions.js";
 export { eventToRest as restEvent } from "../domain/events.js";
 export { messageToRest as restMessage } from "../domain/messages.js";
 
-export function restSession(s: Session) {
+/** A waiting call in the Everruns shape (SPEC §11). */
+export function restPendingCall(c: PendingCall) {
+  return {
+    tool_call: c.toolCall,
+    kind: c.kind,
+    turn_id: c.turnId,
+    requested_at: c.requestedAt.toISOString(),
+    expires_at: c.expiresAt.toISOString(),
+  };
+}
+
+/** `pending` holds the calls the session waits for ([] unless it waits). */
+export function restSession(s: Session, pending: readonly PendingCall[] = []) {
   return {
     id: s.id,
     title: s.title,
@@ -22,6 +35,7 @@ export function restSession(s: Session) {
     last_sequence: s.lastSequence,
     forked_from_session_id: s.forkedFromSessionId ?? null,
     forked_from_sequence: s.forkedFromSequence ?? null,
+    pending_tool_calls: pending.map(restPendingCall),
     created_at: s.createdAt.toISOString(),
     updated_at: s.updatedAt.toISOString(),
   };

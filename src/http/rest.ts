@@ -7,6 +7,7 @@ import type { Logger } from "../log.js";
 import type { Actor } from "../service/context.js";
 import type { Services } from "../service/index.js";
 import { MESSAGE_ROLE, SESSION_STATUS, parseRestEnum } from "../domain/enums.js";
+import type { Session } from "../store/sessions.js";
 import { readBody, readJson } from "./body.js";
 import { sendMethodNotAllowed, sendRestError } from "./errors.js";
 import { sendJson } from "./health.js";
@@ -40,10 +41,13 @@ export function restRoute(deps: RestDeps) {
   const sessionInput = (b: Record<string, unknown>) => fromRestKeys(b, REST_KEYS.session);
   const agentInput = (b: Record<string, unknown>) => fromRestKeys(b, REST_KEYS.agent);
 
+  // The pending calls are read as the caller (tenant-scoped).
+  const sessionJson = async (actor: Actor, s: Session) => restSession(s, await services.toolResults.pending(actor, s));
+
   const routes: [string, RegExp, Handler][] = [
     ["POST", /^\/v1\/sessions$/, async ({ req, res, actor }) => {
       const session = await services.sessions.create(actor, sessionInput(asObject(await json(req), "body")));
-      sendJson(res, 201, restSession(session));
+      sendJson(res, 201, await sessionJson(actor, session));
     }],
     ["GET", /^\/v1\/sessions$/, async ({ res, url, actor }) => {
       const status = url.searchParams.get("status");
@@ -53,13 +57,13 @@ export function restRoute(deps: RestDeps) {
         status: status === null ? null : parseRestEnum(SESSION_STATUS, status, "status"),
         tag: url.searchParams.get("tag"),
       });
-      sendJson(res, 200, { data: page.nodes.map(restSession), total: await page.count() });
+      sendJson(res, 200, { data: await Promise.all(page.nodes.map((s) => sessionJson(actor, s))), total: await page.count() });
     }],
     ["GET", /^\/v1\/sessions\/(?<id>[^/]+)$/, async ({ res, params, actor }) => {
-      sendJson(res, 200, restSession(await services.sessions.get(actor, params.id, "session_id")));
+      sendJson(res, 200, await sessionJson(actor, await services.sessions.get(actor, params.id, "session_id")));
     }],
     ["PATCH", /^\/v1\/sessions\/(?<id>[^/]+)$/, async ({ req, res, params, actor }) => {
-      sendJson(res, 200, restSession(await services.sessions.update(actor, params.id, sessionInput(asObject(await json(req), "body")))));
+      sendJson(res, 200, await sessionJson(actor, await services.sessions.update(actor, params.id, sessionInput(asObject(await json(req), "body")))));
     }],
     ["DELETE", /^\/v1\/sessions\/(?<id>[^/]+)$/, async ({ res, params, actor }) => {
       sendJson(res, 200, { id: await services.sessions.delete(actor, params.id), deleted: true });
@@ -87,9 +91,19 @@ export function restRoute(deps: RestDeps) {
       const { result } = await services.sessions.cancelTurn(actor, params.id, "session_id");
       sendJson(res, 200, { status: result });
     }],
+    ["POST", /^\/v1\/sessions\/(?<id>[^/]+)\/tool-results$/, async ({ req, res, params, actor }) => {
+      const body = asObject(await json(req), "body");
+      const results = restList(body.tool_results, "tool_results").map((r) => ({ toolCallId: r.tool_call_id, content: r.content, isError: r.is_error }));
+      sendJson(res, 200, await sessionJson(actor, await services.toolResults.submit(actor, params.id, results)));
+    }],
+    ["POST", /^\/v1\/sessions\/(?<id>[^/]+)\/tool-approvals$/, async ({ req, res, params, actor }) => {
+      const body = asObject(await json(req), "body");
+      const decisions = restList(body.decisions, "decisions").map((d, i) => ({ toolCallId: d.tool_call_id, approve: restDecision(d.decision, i), reason: d.reason }));
+      sendJson(res, 200, await sessionJson(actor, await services.toolResults.decide(actor, params.id, decisions)));
+    }],
     ["POST", /^\/v1\/sessions\/(?<id>[^/]+)\/fork$/, async ({ req, res, params, actor }) => {
       const body = fromRestKeys(asObject(await json(req), "body"), REST_KEYS.fork);
-      sendJson(res, 201, restSession(await services.sessions.fork(actor, { ...body, sessionId: params.id })));
+      sendJson(res, 201, await sessionJson(actor, await services.sessions.fork(actor, { ...body, sessionId: params.id })));
     }],
     ["GET", /^\/v1\/sessions\/(?<id>[^/]+)\/sse$/, async ({ req, res, url, params, actor }) => {
       await serveSessionSse({ services, logger: deps.logger }, actor, params.id!, req, res, url);
@@ -177,4 +191,20 @@ async function multipartFile(req: IncomingMessage, limit: number): Promise<{ fil
   const file = form.get("file");
   if (!file || typeof file === "string") throw new AppError("VALIDATION_FAILED", "multipart field `file` with a file is required", "file");
   return { filename: file.name || null, bytes: new Uint8Array(await file.arrayBuffer()) };
+}
+
+/** A list of objects in a REST body (each entry's keys are checked by the service). */
+function restList(value: unknown, field: string): Record<string, unknown>[] {
+  if (!Array.isArray(value)) throw new AppError("VALIDATION_FAILED", `${field} must be a list`, field);
+  return value.map((item, i) => {
+    if (typeof item !== "object" || item === null || Array.isArray(item)) throw new AppError("VALIDATION_FAILED", "each entry must be a JSON object", `${field}[${i}]`);
+    return item as Record<string, unknown>;
+  });
+}
+
+/** "allow" | "reject" → approve. */
+function restDecision(value: unknown, i: number): boolean {
+  if (value === "allow") return true;
+  if (value === "reject") return false;
+  throw new AppError("VALIDATION_FAILED", 'decision must be "allow" or "reject"', `decisions[${i}].decision`);
 }

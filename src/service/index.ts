@@ -11,6 +11,7 @@ import { ModelService } from "./models.js";
 import { ProtocolService } from "./protocols.js";
 import { createBatchReads, type BatchReads } from "./reads.js";
 import { SessionService } from "./sessions.js";
+import { ToolResultService } from "./tool-results.js";
 
 export interface Services {
   sessions: SessionService;
@@ -23,6 +24,8 @@ export interface Services {
   protocols: ProtocolService;
   /** Batched owner-scoped reads by id, for DataLoaders. */
   reads: BatchReads;
+  /** Answers to waiting tool calls (SPEC §11). */
+  toolResults: ToolResultService;
 }
 
 export interface ServiceDeps {
@@ -37,9 +40,10 @@ export interface ServiceDeps {
 }
 
 export function createServices(deps: ServiceDeps): Services {
+  const { serverTools } = deps;
   const models = new ModelService(deps.store);
   const sessions = new SessionService(deps.store, models, deps.scheduler);
-  const messages = new MessageService(deps.store, models, deps.scheduler);
+  const messages = new MessageService(deps.store, models, deps.scheduler, () => serverTools().map((t) => t.name));
   const events = new EventService(deps.store, deps.bus, deps.keyRecheckMs ?? null);
   return {
     sessions,
@@ -47,9 +51,10 @@ export function createServices(deps: ServiceDeps): Services {
     events,
     protocols: new ProtocolService(deps.store.protocolLinks, { sessions, messages, events }),
     images: new ImageService(deps.store),
-    agents: new AgentService(deps.store, deps.serverTools, deps.maxIterations ?? 10),
+    agents: new AgentService(deps.store, serverTools, deps.maxIterations ?? 10),
     models,
     reads: createBatchReads(deps.store),
+    toolResults: new ToolResultService(deps.store, deps.scheduler),
   };
 }
 

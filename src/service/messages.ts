@@ -6,6 +6,7 @@ import type { MessageRole } from "../domain/enums.js";
 import { events } from "../domain/events.js";
 import { newMessage, type Message } from "../domain/messages.js";
 import { checkStorableString } from "../domain/json-bounds.js";
+import { parseDelivery } from "../domain/pending-calls.js";
 import { stableStringify } from "../domain/stable-json.js";
 import { validateMessageInput, type MessageInput } from "../domain/validation.js";
 import { isUniqueViolation } from "../db/errors.js";
@@ -17,6 +18,8 @@ import type { ModelService } from "./models.js";
 import { decodeCursor, PAGE_CAPS, pageSize, type CursorPageArgs, type PageCaps } from "./paging.js";
 
 export interface CreateMessageCommand extends MessageInput {
+  /** QUEUE (default) | STEER | INTERRUPT | REJECT, any case. */
+  delivery?: unknown;
   sessionId: unknown;
   idempotencyKey?: unknown;
 }
@@ -38,12 +41,15 @@ export class MessageService {
     private readonly store: Store,
     private readonly models: ModelService,
     private readonly scheduler: TurnScheduler,
+    /** Names of the server tools on offer (a per-turn client tool may not reuse one). */
+    private readonly serverToolNames: () => readonly string[] = () => [],
   ) {}
 
   async create(actor: Actor, command: CreateMessageCommand): Promise<Message> {
     const sessionId = parseId("session", command.sessionId, "sessionId");
-    const input = validateMessageInput(command);
+    const input = validateMessageInput(command, { serverToolNames: this.serverToolNames() });
     const key = idempotencyKey(command.idempotencyKey);
+    const delivery = parseDelivery(command.delivery);
     const session = await this.store.sessions.get(actor.ownerId, sessionId);
     if (!session) throw notFound("Session", sessionId);
     if (input.controls?.model_id) await this.models.require(input.controls.model_id, "controls.modelId");
@@ -53,6 +59,15 @@ export class MessageService {
     if (key) {
       const replay = await this.replay(actor, sessionId, key, requestHash);
       if (replay) return replay;
+    }
+
+    // With no turn running or waiting every delivery starts a turn as before.
+    const open = await this.store.pendingCalls.openTurn(actor.ownerId, sessionId);
+    if (open && delivery === "reject") {
+      throw new AppError("CONFLICT", `A turn is ${open} in session ${sessionId}; delivery REJECT stores nothing`, "delivery");
+    }
+    if (open && (delivery === "steer" || delivery === "interrupt")) {
+      throw validation("delivery", `delivery ${delivery.toUpperCase()} during a turn is not supported yet; use QUEUE`);
     }
 
     const turnId = newId("turn");
@@ -72,6 +87,8 @@ export class MessageService {
       }
       throw error;
     }
+    // A QUEUE message ends a waiting turn (SPEC §11): its input.message comes first, then the cancelled calls and turn.cancelled.
+    if (open === "waiting") await this.store.pendingCalls.cancelWaitingTurn(sessionId, "superseded");
     this.scheduler.wake(sessionId);
     const [event] = appended;
     return { ...message, eventId: event!.id, sequence: event!.sequence };

@@ -60,6 +60,8 @@ export interface AppendOptions {
    * written and the result is empty, so no turn is ever closed twice.
    */
   endTurn?: { id: string; status: "COMPLETED" | "FAILED" | "CANCELLED"; leaseOwner?: string; expiredOnly?: boolean };
+  /** The events' timestamp, when the caller derives data from it (a waiting call's expires_at). */
+  ts?: Date;
 }
 
 export class EventLog {
@@ -79,7 +81,7 @@ export class EventLog {
   async append(sessionId: string, newEvents: readonly NewEvent[], options: AppendOptions = {}): Promise<StoredEvent[]> {
     const { tx, queueTurn, endTurn } = options;
     if (newEvents.length === 0) return [];
-    const ts = new Date();
+    const ts = options.ts ?? new Date();
     const drafts = newEvents.map((e, i) => ({
       ord: i + 1,
       id: newId("event"),

@@ -12,6 +12,7 @@ import { ProtocolLinkStore } from "./protocol-links.js";
 import { ImageStore } from "./images.js";
 import { MessageStore } from "./messages.js";
 import { ModelStore } from "./models.js";
+import { PendingCallStore } from "./pending-calls.js";
 import { SessionStore } from "./sessions.js";
 import { SystemStore } from "./system.js";
 
@@ -27,6 +28,8 @@ export interface Store {
   apiKeys: ApiKeyStore;
   agents: AgentStore;
   forks: ForkStore;
+  /** Tool calls waiting for a client's result or a person's decision (SPEC §11). */
+  pendingCalls: PendingCallStore;
   /** AG-UI threads and runs, AI SDK chats ↔ sessions and turns. */
   protocolLinks: ProtocolLinkStore;
   /** SYSTEM: unscoped reads and writes for the turn runner, the buses and startup. */
@@ -45,6 +48,7 @@ export function createStore(prisma: Prisma): Store {
     apiKeys: new ApiKeyStore(prisma),
     agents: new AgentStore(prisma),
     forks: new ForkStore(prisma, log),
+    pendingCalls: new PendingCallStore(prisma, log),
     protocolLinks: new ProtocolLinkStore(prisma),
     system: new SystemStore(prisma),
   };

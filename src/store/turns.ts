@@ -13,7 +13,8 @@ export class TurnStore {
   constructor(private readonly prisma: Prisma) {}
 
   /**
-   * Takes the session's oldest queued turn if none is running, in one
+   * Takes the session's oldest queued turn if none is running or waiting
+   * (a waiting turn queued to resume comes first, SPEC §11), in one
    * statement. "Oldest" is the log order of the input messages (arrival order):
    * creation times can disagree with it when two messages race for the
    * session's row lock. The partial unique index of migration 0005 allows one RUNNING
@@ -27,9 +28,9 @@ export class TurnStore {
         `UPDATE "Turn" SET "status" = 'RUNNING', "leaseOwner" = $2, "leaseUntil" = now() + ($3::int * interval '1 millisecond'),
                 "startedAt" = now(), "cancelRequested" = false
           WHERE "id" = (SELECT t."id" FROM "Turn" t JOIN "Message" m ON m."id" = t."inputMessageId"
-                         WHERE t."sessionId" = $1 AND t."status" = 'QUEUED' ORDER BY m."sequence" LIMIT 1)
+                         WHERE t."sessionId" = $1 AND t."status" = 'QUEUED' ORDER BY t."resuming" DESC, m."sequence" LIMIT 1)
             AND "status" = 'QUEUED'
-            AND NOT EXISTS (SELECT 1 FROM "Turn" WHERE "sessionId" = $1 AND "status" = 'RUNNING')
+            AND NOT EXISTS (SELECT 1 FROM "Turn" WHERE "sessionId" = $1 AND "status" IN ('RUNNING', 'WAITING'))
           RETURNING *`,
         sessionId,
         leaseOwner,
@@ -74,6 +75,11 @@ export class TurnStore {
   async sessionsWithQueued(): Promise<string[]> {
     const rows = await this.prisma.turn.findMany({ where: { status: "QUEUED" }, distinct: ["sessionId"], select: { sessionId: true } });
     return rows.map((r) => r.sessionId);
+  }
+
+  /** Keeps the agent settings a turn resolved at turn.started, for after a wait. */
+  async saveAgent(turnId: string, agent: object): Promise<void> {
+    await this.prisma.turn.update({ where: { id: turnId }, data: { agent: agent as never } });
   }
 
   get(turnId: string): Promise<Turn | null> {

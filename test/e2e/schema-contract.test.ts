@@ -195,8 +195,23 @@ extend type Mutation { forkSession(input: ForkSessionInput!): Session! }
 extend type Session { forkedFrom: Session  forkedFromSequence: Int }
 `;
 
+// SPEC §11 "People in the loop", verbatim.
+const LOOP_CONTRACT = /* GraphQL */ `
+extend enum SessionStatus { WAITING_FOR_TOOL_RESULTS }
+enum PendingKind { CLIENT APPROVAL }
+type PendingToolCall { toolCall: ToolCallPart!  kind: PendingKind!  turnId: ID!  requestedAt: DateTime!  expiresAt: DateTime! }
+extend type Session { pendingToolCalls: [PendingToolCall!]! }    # in request order; [] unless WAITING_FOR_TOOL_RESULTS
+input ToolResultInput { toolCallId: ID!  content: [InputContentPart!]!  isError: Boolean = false }
+input ToolDecisionInput { toolCallId: ID!  approve: Boolean!  reason: String }
+extend type Mutation {
+  submitToolResults(sessionId: ID!, results: [ToolResultInput!]!): Session!
+  decideToolCalls(sessionId: ID!, decisions: [ToolDecisionInput!]!): Session!
+}
+extend input ControlsInput { clientTools: [ClientToolInput!]  approvalRequired: [String!] }
+`;
+
 /** Every part of the contract the server implements so far. */
-const FULL_CONTRACT = `${CONTRACT}\n${AGENTS_CONTRACT}\n${FORK_CONTRACT}`;
+const FULL_CONTRACT = `${CONTRACT}\n${AGENTS_CONTRACT}\n${FORK_CONTRACT}\n${LOOP_CONTRACT}`;
 
 describe("GraphQL schema contract (SPEC §5)", () => {
   const backend = pgliteBackend();

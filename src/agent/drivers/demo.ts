@@ -48,7 +48,12 @@ export function createDemoDriver(options: { delayMs: number }): AgentDriver {
 function turnSoFar(history: readonly NewMessage[]) {
   const start = history.findLastIndex((m) => m.role === "USER");
   const input = start >= 0 ? history[start] : undefined;
-  const toolResults = history.slice(start + 1).flatMap((m) => m.content.filter((p) => p.type === "tool_result"));
+  const after = history.slice(start + 1);
+  // In call order: answers to waiting calls (SPEC §11) can arrive in any order.
+  const callOrder = after.flatMap((m) => m.content.flatMap((p) => (p.type === "tool_call" ? [p.id] : [])));
+  const toolResults = after
+    .flatMap((m) => m.content.filter((p) => p.type === "tool_result"))
+    .sort((x, y) => callOrder.indexOf(x.tool_call_id) - callOrder.indexOf(y.tool_call_id));
   return { input, toolResults };
 }
 
