@@ -57,7 +57,7 @@ for (const backend of await backends()) {
       it("an unknown role, status, or a bad limit is 422 naming the parameter, never a 500", async () => {
         expectInvalid(await rest(url, "GET", `/v1/sessions/${sessionId}/messages?role=bogus`), /^role must be one of system, user, agent, tool_result; got "bogus"$/);
         expectInvalid(await rest(url, "GET", `/v1/sessions/${sessionId}/messages?role=user&role=USER`), /^role must be one of .*; got "USER"$/);
-        expectInvalid(await rest(url, "GET", "/v1/sessions?status=bogus"), /^status must be one of started, active, idle; got "bogus"$/);
+        expectInvalid(await rest(url, "GET", "/v1/sessions?status=bogus"), /^status must be one of started, active, idle, waiting_for_tool_results; got "bogus"$/);
         expectInvalid(await rest(url, "GET", "/v1/sessions?limit=-1"), /^limit must be a non-negative integer$/);
         expectInvalid(await rest(url, "GET", "/v1/sessions?limit=ten"), /^limit must be/);
         expectInvalid(await rest(url, "GET", `/v1/sessions/${sessionId}/messages?limit=1001`), /^limit must be at most 1000$/);

@@ -31,6 +31,6 @@ describe("enum tables", () => {
     })() as AppError;
     expect(error).toBeInstanceOf(AppError);
     expect(error).toMatchObject({ code: "VALIDATION_FAILED", field: "status" });
-    expect(error.message).toBe('status must be one of started, active, idle; got "bogus"');
+    expect(error.message).toBe('status must be one of started, active, idle, waiting_for_tool_results; got "bogus"');
   });
 });
