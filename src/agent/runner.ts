@@ -188,6 +188,10 @@ export class TurnRunner implements TurnScheduler {
   private async recover(all: boolean): Promise<void> {
     for (const turn of await this.store.system.turns.abandoned(all)) {
       if (this.active.has(turn.sessionId)) continue;
+      if (await this.store.system.turns.requeueUnstarted(turn.id, all)) {
+        this.logger.warn({ turnId: turn.id, sessionId: turn.sessionId }, "re-queued a turn claimed by a process that died before starting it");
+        continue; // woken below with the other queued sessions
+      }
       await this.closeInterrupted(turn, all);
     }
     for (const sessionId of await this.store.system.turns.sessionsWithQueued()) this.wake(sessionId);

@@ -71,6 +71,24 @@ export class TurnStore {
     return rows.length ? this.prisma.turn.findMany({ where: { id: { in: rows.map((r) => r.id) } }, orderBy: { createdAt: "asc" } }) : [];
   }
 
+  /**
+   * Puts a claimed turn back in the queue if its process died before it
+   * appended turn.started (claim and start are two statements), so the turn
+   * still runs the full order of SPEC §4 instead of being closed unstarted.
+   * One statement: two recovering instances cannot both re-queue it, and a
+   * turn that has started is left for closeInterrupted. True when re-queued.
+   */
+  async requeueUnstarted(turnId: string, all: boolean): Promise<boolean> {
+    const count = await this.prisma.$executeRawUnsafe(
+      `UPDATE "Turn" SET "status" = 'QUEUED', "leaseOwner" = NULL, "leaseUntil" = NULL, "startedAt" = NULL
+        WHERE "id" = $1 AND "status" = 'RUNNING' AND ($2::boolean OR "leaseUntil" < now())
+          AND NOT EXISTS (SELECT 1 FROM "Event" e WHERE e."sessionId" = "Turn"."sessionId" AND e."turnId" = $1 AND e."type" = 'turn.started')`,
+      turnId,
+      all,
+    );
+    return count > 0;
+  }
+
   /** Sessions that have queued turns (to resume after a restart). */
   async sessionsWithQueued(): Promise<string[]> {
     const rows = await this.prisma.turn.findMany({ where: { status: "QUEUED" }, distinct: ["sessionId"], select: { sessionId: true } });
