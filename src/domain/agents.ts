@@ -4,6 +4,7 @@
 // Inputs are typed loosely because REST passes parsed JSON through: a wrong
 // JSON type is VALIDATION_FAILED naming the field, never a crash.
 import { checkStorableString } from "./json-bounds.js";
+import { shown } from "./shown.js";
 import { TOOL_NAME, TOOL_PATTERN } from "./tool-patterns.js";
 import { validation } from "../errors.js";
 import { parseId } from "../ids.js";
@@ -203,9 +204,3 @@ function boundedString(value: unknown, field: string, max: number): string {
   return checkStorableString(value, field);
 }
 
-function shown(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
-  if (Array.isArray(value)) return "a list";
-  if (typeof value === "object" && value !== null) return "an object";
-  return String(value);
-}

@@ -7,6 +7,7 @@
 import { validation } from "../errors.js";
 import { parseId } from "../ids.js";
 import { checkJsonBounds, checkStorableString } from "./json-bounds.js";
+import { shown } from "./shown.js";
 import { validateClientTools, validatePatterns } from "./agents.js";
 import {
   IMAGE_MEDIA_TYPES,
@@ -290,10 +291,3 @@ function optionalString(value: unknown, field: string): string {
   return checkStorableString(value, field);
 }
 
-/** A short rendering of a bad value for error messages. */
-function shown(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
-  if (Array.isArray(value)) return "a list";
-  if (typeof value === "object" && value !== null) return "an object";
-  return String(value);
-}
