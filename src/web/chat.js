@@ -62,9 +62,18 @@ const onEvent = {
   "output.message.started": (e) => transcript.started(e.data.message_id),
   "output.message.delta": (e) => transcript.delta(e.data.message_id, e.data.delta),
   "output.message.completed": (e) => transcript.message(e.message),
-  "tool.started": (e) => transcript.toolStarted(e.data.tool_call),
-  "tool.call_requested": (e) => transcript.awaiting(e.data.tool_call, e.data.kind),
-  "tool.completed": (e) => transcript.message(e.message),
+  "tool.call_requested": (e) => {
+    transcript.awaiting(e.data.tool_call, e.data.kind);
+    showStatus("WAITING_FOR_TOOL_RESULTS");
+  },
+  "tool.started": (e) => {
+    transcript.toolStarted(e.data.tool_call);
+    showStatus("ACTIVE"); // e.g. an approved call runs
+  },
+  "tool.completed": (e) => {
+    transcript.message(e.message);
+    if (!document.querySelector("form.answer")) showStatus("ACTIVE"); // every waiting call answered: the turn goes on
+  },
   "turn.started": () => showStatus("ACTIVE"),
   "turn.failed": (e) => transcript.notice(`The agent could not answer: ${e.data.error}`, "error"),
   "turn.cancelled": () => {
@@ -208,9 +217,9 @@ function showTitle(title) {
 }
 
 function showStatus(status) {
-  $("status").textContent = { STARTED: "new", ACTIVE: "working…", IDLE: "idle" }[status] ?? "";
+  $("status").textContent = { STARTED: "new", ACTIVE: "working…", WAITING_FOR_TOOL_RESULTS: "waiting for you", IDLE: "idle" }[status] ?? "";
   $("status").dataset.status = status ?? "";
-  $("cancel").hidden = status !== "ACTIVE";
+  $("cancel").hidden = status !== "ACTIVE" && status !== "WAITING_FOR_TOOL_RESULTS";
 }
 
 function markOpenSession() {

@@ -176,6 +176,7 @@ describe.skipIf(!hasChromium)("the chat page in Chromium", () => {
 
       // The client-tool card: a text box and "Send result"; the result replaces it.
       const pick = page.locator(".tool-call", { hasText: "pick_color" });
+      await poll(() => page.locator("#status").innerText()).toBe("waiting for you");
       await pick.locator("form.answer input").fill("blue");
       await pick.getByRole("button", { name: "Send result" }).click();
       await poll(() => pick.locator(".result").innerText()).toBe("→ blue");
@@ -187,6 +188,7 @@ describe.skipIf(!hasChromium)("the chat page in Chromium", () => {
       await sendMessage(page, "what is 2+3?");
       const calc = page.locator(".tool-call", { hasText: "calculator" });
       await calc.getByRole("button", { name: "Approve" }).waitFor();
+      await poll(() => page.locator("#status").innerText()).toBe("waiting for you");
       await browser.screenshot(page, "chat-approval");
       await calc.getByRole("button", { name: "Approve" }).click();
       await poll(() => calc.locator(".result").innerText()).toBe("→ 5");
