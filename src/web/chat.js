@@ -21,16 +21,34 @@ fragment MessageFields on Message {
   }
 }`;
 
+const AGENTS = `query Agents { agents(first: 100) { nodes { id name } } }`;
 const SESSIONS = `query Sessions { sessions(first: 50) { nodes { id title status } } }`;
 const OPEN_SESSION = `query OpenSession($id: ID!) {
-  session(id: $id) { id title status messages(last: 50) { nodes { ...MessageFields } } }
+  session(id: $id) {
+    id title status agent { id name }
+    messages(last: 50) { nodes { ...MessageFields } }
+    pendingToolCalls { kind toolCall { id name arguments } }
+  }
 } ${MESSAGE_FIELDS}`;
+// Where each turn shown ended: a fork can start at a session.idled.
+const TURN_ENDS = `query TurnEnds($id: ID!, $after: Int) {
+  session(id: $id) { events(after: $after, types: ["session.idled"], first: 100) { sequence } }
+}`;
 const FOLLOW = `subscription Follow($id: ID!, $after: Int) {
   sessionEvents(sessionId: $id, after: $after) { sequence type data message { ...MessageFields } }
 } ${MESSAGE_FIELDS}`;
-const CREATE_SESSION = `mutation CreateSession($title: String) { createSession(input: { title: $title }) { id } }`;
+const CREATE_SESSION = `mutation CreateSession($title: String, $agentId: ID) {
+  createSession(input: { title: $title, agentId: $agentId }) { id }
+}`;
 const SEND = `mutation Send($input: CreateMessageInput!) { createMessage(input: $input) { id } }`;
 const CANCEL = `mutation Cancel($id: ID!) { cancelTurn(sessionId: $id) { id } }`;
+const FORK = `mutation Fork($input: ForkSessionInput!) { forkSession(input: $input) { id } }`;
+const SUBMIT_RESULT = `mutation SubmitResult($id: ID!, $results: [ToolResultInput!]!) {
+  submitToolResults(sessionId: $id, results: $results) { id }
+}`;
+const DECIDE = `mutation Decide($id: ID!, $decisions: [ToolDecisionInput!]!) {
+  decideToolCalls(sessionId: $id, decisions: $decisions) { id }
+}`;
 
 const $ = (id) => document.getElementById(id);
 const transcript = createTranscript($("transcript"));
@@ -44,15 +62,26 @@ const onEvent = {
   "output.message.started": (e) => transcript.started(e.data.message_id),
   "output.message.delta": (e) => transcript.delta(e.data.message_id, e.data.delta),
   "output.message.completed": (e) => transcript.message(e.message),
-  "tool.started": (e) => transcript.toolStarted(e.data.tool_call),
-  "tool.completed": (e) => transcript.message(e.message),
+  "tool.call_requested": (e) => {
+    transcript.awaiting(e.data.tool_call, e.data.kind);
+    showStatus("WAITING_FOR_TOOL_RESULTS");
+  },
+  "tool.started": (e) => {
+    transcript.toolStarted(e.data.tool_call);
+    showStatus("ACTIVE"); // e.g. an approved call runs
+  },
+  "tool.completed": (e) => {
+    transcript.message(e.message);
+    if (!document.querySelector("form.answer")) showStatus("ACTIVE"); // every waiting call answered: the turn goes on
+  },
   "turn.started": () => showStatus("ACTIVE"),
   "turn.failed": (e) => transcript.notice(`The agent could not answer: ${e.data.error}`, "error"),
   "turn.cancelled": () => {
     transcript.stopped();
     transcript.notice("Stopped.");
   },
-  "session.idled": () => {
+  "session.idled": (e) => {
+    transcript.forkPoint(e.sequence);
     showStatus("IDLE");
     refreshSessions().catch(showError); // its status in the list
   },
@@ -69,6 +98,7 @@ async function openSession(id) {
   markOpenSession();
   showTitle(null);
   showStatus(null);
+  showAgent(null);
   if (!id) return;
   const { session } = await graphql(OPEN_SESSION, { id });
   if (current.id !== id) return; // another session was opened meanwhile
@@ -79,9 +109,15 @@ async function openSession(id) {
   }
   showTitle(session.title);
   showStatus(session.status);
+  showAgent(session.agent);
   const messages = session.messages.nodes;
   for (const message of messages) transcript.message(message);
+  for (const { toolCall, kind } of session.pendingToolCalls) transcript.awaiting(toolCall, kind.toLowerCase());
   current.lastShown = messages.at(-1)?.sequence ?? 0;
+  const ends = await graphql(TURN_ENDS, { id, after: (messages[0]?.sequence ?? 1) - 1 });
+  if (current.id !== id) return;
+  // The turn still running (if any) ends in the events followed below; forkPoint ignores a boundary seen twice.
+  for (const { sequence } of ends.session?.events ?? []) transcript.forkPoint(sequence);
   follow(id);
 }
 
@@ -118,6 +154,38 @@ function go(id) {
   openSession(id).catch(showError);
 }
 
+/** The agent list; a new chat runs the one selected, an open session shows its own. */
+async function refreshAgents() {
+  const { agents } = await graphql(AGENTS);
+  const select = $("agent");
+  const selected = select.value;
+  select.replaceChildren(new Option("Default agent", ""), ...agents.nodes.map((a) => new Option(a.name, a.id)));
+  select.value = selected;
+}
+
+function showAgent(agent) {
+  const select = $("agent");
+  if (agent && ![...select.options].some((o) => o.value === agent.id)) select.append(new Option(agent.name, agent.id));
+  if (current.id) select.value = agent?.id ?? "";
+  select.disabled = Boolean(current.id); // a session keeps its agent; "New chat" to pick another
+}
+
+/** A new session with this one's history up to the end of a turn. */
+async function fork(atSequence) {
+  const { forkSession } = await graphql(FORK, { input: { sessionId: current.id, atSequence } });
+  go(forkSession.id);
+  refreshSessions().catch(showError);
+}
+
+/** The person's answer to a waiting call: a client tool's result, or a decision. */
+function answer(toolCallId, form, button) {
+  if (form.classList.contains("client")) {
+    const text = form.elements.result.value;
+    return graphql(SUBMIT_RESULT, { id: current.id, results: [{ toolCallId, content: [{ text: { text } }] }] });
+  }
+  return graphql(DECIDE, { id: current.id, decisions: [{ toolCallId, approve: button?.value === "approve" }] });
+}
+
 // --- sending ----------------------------------------------------------------
 
 const titleFrom = (text) => (text ? text.slice(0, 60) : "Image");
@@ -132,7 +200,8 @@ async function send(text, file) {
   }
   if (text) content.push({ text: { text } });
   if (!current.id) {
-    const { createSession } = await graphql(CREATE_SESSION, { title: titleFrom(text) });
+    const agentId = $("agent").value || null; // "": the default agent
+    const { createSession } = await graphql(CREATE_SESSION, { title: titleFrom(text), agentId });
     history.pushState(null, "", `?session=${createSession.id}`);
     await openSession(createSession.id);
     refreshSessions().catch(showError);
@@ -148,9 +217,9 @@ function showTitle(title) {
 }
 
 function showStatus(status) {
-  $("status").textContent = { STARTED: "new", ACTIVE: "working…", IDLE: "idle" }[status] ?? "";
+  $("status").textContent = { STARTED: "new", ACTIVE: "working…", WAITING_FOR_TOOL_RESULTS: "waiting for you", IDLE: "idle" }[status] ?? "";
   $("status").dataset.status = status ?? "";
-  $("cancel").hidden = status !== "ACTIVE";
+  $("cancel").hidden = status !== "ACTIVE" && status !== "WAITING_FOR_TOOL_RESULTS";
 }
 
 function markOpenSession() {
@@ -222,6 +291,21 @@ $("cancel").addEventListener("click", () => {
   if (current.id) graphql(CANCEL, { id: current.id }).catch(showError);
 });
 
+$("transcript").addEventListener("click", (event) => {
+  const button = event.target.closest("button.fork");
+  if (button) fork(Number(button.closest("[data-fork-at]").dataset.forkAt)).catch(showError);
+});
+$("transcript").addEventListener("submit", (event) => {
+  const form = event.target.closest("form.answer");
+  if (!form) return;
+  event.preventDefault();
+  for (const control of form.elements) control.disabled = true; // until the result arrives, or an error
+  answer(form.closest(".tool-call").dataset.toolCallId, form, event.submitter).catch((error) => {
+    for (const control of form.elements) control.disabled = false;
+    showError(error);
+  });
+});
+
 $("new-chat").addEventListener("click", () => go(null));
 $("sessions").addEventListener("click", (event) => {
   const link = event.target.closest("a[data-session-id]");
@@ -241,6 +325,7 @@ $("key-form").addEventListener("submit", (event) => {
 });
 
 function start() {
+  refreshAgents().catch(showError);
   refreshSessions().catch(showError);
   openSession(sessionInUrl()).catch(showError);
 }

@@ -72,6 +72,7 @@ export function createTranscript(list) {
         return;
       }
       const item = bubble(message.id, message.role.toLowerCase());
+      item.dataset.sequence = message.sequence;
       item.classList.remove("streaming");
       // What a cancelled turn had streamed is stored as a partial message.
       if (message.metadata?.partial) item.classList.add("stopped");
@@ -101,8 +102,50 @@ export function createTranscript(list) {
     toolResult({ toolCallId, isError, content }) {
       const target = card(toolCallId) ?? list.appendChild(el("li", "message agent", toolCall({ id: toolCallId, name: "tool", arguments: {} }))).firstChild;
       target.querySelector(".result")?.remove();
+      target.querySelector(".answer")?.remove(); // answered: the result replaces the request
       target.append(el("div", isError ? "result error" : "result", `→ ${resultText(content)}`));
       scroll();
+    },
+
+    /**
+     * A call that waits for the person: a text box for a client tool's result,
+     * Approve / Reject for a server tool that needs a decision. The page's
+     * handlers find the call by `data-tool-call-id` on the card.
+     */
+    awaiting(call, kind) {
+      this.toolStarted(call);
+      const target = card(call.id);
+      if (target.querySelector(".result, .answer")) return;
+      const form = el("form", `answer ${kind}`);
+      if (kind === "client") {
+        const input = el("input");
+        input.name = "result";
+        input.placeholder = `The result of ${call.name}`;
+        form.append(input, el("button", "", "Send result"));
+      } else {
+        const approve = el("button", "", "Approve");
+        approve.value = "approve";
+        const reject = el("button", "", "Reject");
+        reject.value = "reject";
+        form.append(el("span", "", "Run this tool? "), approve, reject);
+      }
+      target.append(form);
+      scroll();
+    },
+
+    /**
+     * A turn ended at `idledSequence` (its session.idled): the turn's last agent
+     * message offers to fork the conversation there.
+     */
+    forkPoint(idledSequence) {
+      const ended = [...list.querySelectorAll(".message.agent[data-sequence]:not([data-fork-at])")].filter(
+        (item) => Number(item.dataset.sequence) < idledSequence,
+      );
+      for (const item of ended) item.dataset.forkAt = idledSequence;
+      const button = el("button", "fork", "Fork here");
+      button.type = "button";
+      button.title = "Start a new conversation from this answer";
+      ended.at(-1)?.append(button);
     },
 
     /** A cancelled turn: whatever was streaming stops where it is. */

@@ -1,8 +1,9 @@
 // The chat page at `/` in real Chromium, against the real server and the demo
 // agent: nothing from another host, the answer streaming delta by delta, a
 // calculator turn with its tool call and result, a reload mid-turn that shows
-// each delta exactly once, cancel, an image upload shown back, and errors a
-// person can read.
+// each delta exactly once, cancel, an image upload shown back, the agent
+// chosen, client-tool and approval calls answered from the page, a fork from
+// an answer, and errors a person can read.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { wordDeltas } from "../../src/agent/drivers/demo.js";
@@ -147,6 +148,87 @@ describe.skipIf(!hasChromium)("the chat page in Chromium", () => {
     await poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBe(1);
     await poll(() => page.locator("#attachment").isHidden()).toBe(true);
   }, 90_000);
+
+  describe("with an agent that has a client tool and an approval", () => {
+    let agentId: string;
+    beforeAll(async () => {
+      const data = await gqlData(server.url, `mutation($input: CreateAgentInput!) { createAgent(input: $input) { id } }`, {
+        input: { name: "Colour picker", clientTools: [{ name: "pick_color" }], approvalRequired: ["calculator"] },
+      });
+      agentId = data.createAgent.id;
+    });
+
+    /** A new chat with the agent chosen in the select. */
+    const openWithAgent = async () => {
+      await openPage();
+      await poll(() => page.locator("#agent option").allInnerTexts()).toContain("Colour picker");
+      await page.locator("#agent").selectOption({ label: "Colour picker" });
+    };
+    const sessionOf = (p: Page) => new URL(p.url()).searchParams.get("session");
+
+    it("runs turns with the agent chosen, answers a client-tool call from the page, approves a call, and shows the agent", async () => {
+      await openWithAgent();
+      await sendMessage(page, "call pick_color {}");
+      const stored = await gqlData(server.url, `query($id: ID!) { session(id: $id) { agent { id } } }`, { id: sessionOf(page) });
+      expect(stored.session.agent.id).toBe(agentId);
+      expect(await page.locator("#agent").inputValue()).toBe(agentId);
+      expect(await page.locator("#agent").isDisabled()).toBe(true);
+
+      // The client-tool card: a text box and "Send result"; the result replaces it.
+      const pick = page.locator(".tool-call", { hasText: "pick_color" });
+      await poll(() => page.locator("#status").innerText()).toBe("waiting for you");
+      await pick.locator("form.answer input").fill("blue");
+      await pick.getByRole("button", { name: "Send result" }).click();
+      await poll(() => pick.locator(".result").innerText()).toBe("→ blue");
+      expect(await pick.locator("form.answer").count()).toBe(0);
+      await poll(() => lastAgentText(page)).toBe("The answer is blue.");
+      await poll(() => page.locator("#status").innerText()).toBe("idle");
+
+      // The calculator waits for a decision; approved, it runs.
+      await sendMessage(page, "what is 2+3?");
+      const calc = page.locator(".tool-call", { hasText: "calculator" });
+      await calc.getByRole("button", { name: "Approve" }).waitFor();
+      await poll(() => page.locator("#status").innerText()).toBe("waiting for you");
+      await browser.screenshot(page, "chat-approval");
+      await calc.getByRole("button", { name: "Approve" }).click();
+      await poll(() => calc.locator(".result").innerText()).toBe("→ 5");
+      await poll(() => lastAgentText(page)).toBe("The answer is 5.");
+      await poll(() => page.locator("#status").innerText()).toBe("idle");
+    }, 90_000);
+
+    it("shows a rejection as the call's result, and a call still waiting after a reload", async () => {
+      await openWithAgent();
+      await sendMessage(page, "what is 7*6?");
+      await page.locator(".tool-call form.answer.approval").waitFor();
+      // Reloaded while the call waits: the card comes back from session.pendingToolCalls.
+      await page.reload();
+      const calc = page.locator(".tool-call", { hasText: "calculator" });
+      await calc.getByRole("button", { name: "Reject" }).click();
+      await poll(() => calc.locator(".result.error").innerText()).toBe("→ rejected");
+      await poll(() => lastAgentText(page)).toBe("I could not work that out: rejected.");
+    }, 90_000);
+
+    it("forks from the first answer: a new session with that exchange only", async () => {
+      await openWithAgent();
+      await sendMessage(page, "first message");
+      await poll(() => lastAgentText(page)).toBe(quoteReply("first message"));
+      await poll(() => page.locator("#status").innerText()).toBe("idle");
+      await sendMessage(page, "second message");
+      await poll(() => lastAgentText(page)).toBe(quoteReply("second message"));
+      await poll(() => page.locator(".message.agent .fork").count()).toBe(2);
+      const source = sessionOf(page);
+
+      await page.locator(".message.agent").first().getByRole("button", { name: "Fork here" }).click();
+      await poll(() => sessionOf(page)).not.toBe(source);
+      await poll(() => page.locator(".message.user").allInnerTexts()).toEqual(["first message"]);
+      await poll(() => page.locator(".message.agent .text").allInnerTexts()).toEqual([quoteReply("first message")]);
+      await poll(() => page.locator("#title").innerText()).toBe("first message (fork)");
+      // The fork runs the same agent, and can be forked again from its own answer.
+      expect(await page.locator("#agent").inputValue()).toBe(agentId);
+      await poll(() => page.locator(".message.agent .fork").count()).toBe(1);
+      await browser.screenshot(page, "chat-fork");
+    }, 90_000);
+  });
 
   it("shows errors as sentences: a file that is not an image, a session that does not exist", async () => {
     await openPage();
