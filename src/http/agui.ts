@@ -15,7 +15,7 @@ import type { LogEvent } from "../protocols/log-event.js";
 import type { RunLink } from "../store/protocol-links.js";
 import { readJson } from "./body.js";
 import { originPolicy, refusedOrigin } from "./origin.js";
-import { sendRestError } from "./errors.js";
+import { sendMethodNotAllowed, sendRestError } from "./errors.js";
 import type { Route } from "./server.js";
 import { HEARTBEAT_MS } from "./sse.js";
 
@@ -35,7 +35,10 @@ export function aguiRoute(deps: ProtocolRouteDeps): Route {
   return async (req, res, path) => {
     if (path !== AGUI_PATH) return false;
     try {
-      if (req.method !== "POST") throw new AppError("BAD_REQUEST", `Method ${req.method} is not allowed on ${path}: POST a RunAgentInput`);
+      if (req.method !== "POST") {
+        sendMethodNotAllowed(res, req.method, path, ["POST"], { logger: deps.logger, where: `${req.method} ${path}` });
+        return true;
+      }
       if (refusedOrigin(req, allowedOrigin)) {
         throw new AppError("FORBIDDEN", "Cross-site request refused: send it from this server's own pages, or from a client that is not a browser");
       }

@@ -14,7 +14,7 @@ import type { LogEvent } from "../protocols/log-event.js";
 import type { TurnStart } from "../store/protocol-links.js";
 import { readJson } from "./body.js";
 import { originPolicy, refusedOrigin } from "./origin.js";
-import { sendRestError } from "./errors.js";
+import { sendMethodNotAllowed, sendRestError } from "./errors.js";
 import type { Route } from "./server.js";
 import { HEARTBEAT_MS } from "./sse.js";
 import type { ProtocolRouteDeps } from "./agui.js";
@@ -67,7 +67,8 @@ export function aiSdkRoute(deps: ProtocolRouteDeps): Route {
     try {
       const method = resumeMatch ? "GET" : "POST";
       if (req.method !== method && !(method === "GET" && req.method === "HEAD")) {
-        throw new AppError("BAD_REQUEST", `Method ${req.method} is not allowed on ${path}`);
+        sendMethodNotAllowed(res, req.method, path, [method], { logger: deps.logger, where: `${req.method} ${path}` });
+        return true;
       }
       if (method === "POST" && refusedOrigin(req, allowedOrigin)) {
         throw new AppError("FORBIDDEN", "Cross-site request refused: send it from this server's own pages, or from a client that is not a browser");

@@ -10,11 +10,13 @@ const json = (schema: object, description = "OK") => ({ description, content: { 
 const errors = {
   "400": { $ref: "#/components/responses/Error" },
   "401": { $ref: "#/components/responses/Error" },
+  "403": { $ref: "#/components/responses/Error" },
   "404": { $ref: "#/components/responses/Error" },
   "409": { $ref: "#/components/responses/Error" },
   "413": { $ref: "#/components/responses/Error" },
   "422": { $ref: "#/components/responses/Error" },
   "429": { $ref: "#/components/responses/Error" },
+  "500": { $ref: "#/components/responses/Error" },
 };
 const idParam = (name: string, prefix: string) => ({ name, in: "path", required: true, schema: { type: "string", pattern: `^${prefix}_[0-9a-f]{32}$` } });
 const query = (name: string, schema: object, description: string) => ({ name, in: "query", required: false, schema, description });
@@ -36,7 +38,9 @@ const schemas = {
       status: { enum: ["started", "active", "idle", "waiting_for_tool_results"] },
       locale: { type: ["string", "null"] }, model_id: { type: ["string", "null"] }, agent_id: { type: ["string", "null"] },
       hints: jsonObject, tags: { type: "array", items: { type: "string" } }, metadata: jsonObject,
-      last_sequence: { type: "integer" }, forked_from_session_id: { type: ["string", "null"] }, forked_from_sequence: { type: ["integer", "null"] },
+      last_sequence: { type: "integer" },
+      pending_tool_calls: { type: "array", items: ref("PendingToolCall"), description: "In request order; [] unless waiting_for_tool_results" },
+      forked_from_session_id: { type: ["string", "null"] }, forked_from_sequence: { type: ["integer", "null"] },
       created_at: { type: "string", format: "date-time" }, updated_at: { type: "string", format: "date-time" },
     },
   },
@@ -83,6 +87,7 @@ const schemas = {
       external_actor: { type: "object", required: ["actor_id"], properties: { actor_id: { type: "string" }, actor_name: { type: "string" }, metadata: { type: "object" }, source: { type: "string" } } },
       metadata: { type: "object" }, tags: { type: "array", maxItems: 64, items: { type: "string", maxLength: 256 } },
       client_message_id: { type: "string", description: "Idempotency key: the same key and body again returns the first message" },
+      delivery: { enum: ["queue", "steer", "interrupt", "reject"], description: "What happens when a turn runs or waits (default queue)" },
     },
   },
   Event: {
@@ -91,6 +96,15 @@ const schemas = {
       id: { type: "string" }, session_id: { type: "string" }, sequence: { type: "integer" }, type: { type: "string" },
       ts: { type: "string", format: "date-time" }, context: { type: "object", properties: { turn_id: { type: ["string", "null"] }, input_message_id: { type: ["string", "null"] } } },
       data: { type: "object" },
+    },
+  },
+  PendingToolCall: {
+    type: "object",
+    required: ["tool_call", "kind", "turn_id", "requested_at", "expires_at"],
+    properties: {
+      tool_call: { type: "object", required: ["id", "name", "arguments"], properties: { id: { type: "string" }, name: { type: "string" }, arguments: { type: "object" } } },
+      kind: { enum: ["client", "approval"] }, turn_id: { type: "string" },
+      requested_at: { type: "string", format: "date-time" }, expires_at: { type: "string", format: "date-time" },
     },
   },
   ClientTool: { type: "object", required: ["name"], properties: { name: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" }, description: { type: ["string", "null"] }, parameters: { type: "object" } } },
@@ -151,6 +165,22 @@ const paths = {
       summary: "Fork the session's log up to a boundary into a new session",
       requestBody: { required: false, content: { "application/json": { schema: { type: "object", properties: { at_sequence: { type: "integer" }, title: { type: "string" } } } } } },
       responses: { "201": json(ref("Session"), "Created"), ...errors },
+    },
+  },
+  "/v1/sessions/{session_id}/tool-results": {
+    parameters: [SESSION],
+    post: {
+      summary: "Answer waiting client-tool calls",
+      requestBody: body({ type: "object", required: ["tool_results"], properties: { tool_results: { type: "array", items: { type: "object", required: ["tool_call_id", "content"], properties: { tool_call_id: { type: "string" }, content: { type: "array", items: ref("ContentPart") }, is_error: { type: "boolean" } } } } } }),
+      responses: { "200": json(ref("Session")), ...errors },
+    },
+  },
+  "/v1/sessions/{session_id}/tool-approvals": {
+    parameters: [SESSION],
+    post: {
+      summary: "Decide waiting approval calls",
+      requestBody: body({ type: "object", required: ["decisions"], properties: { decisions: { type: "array", items: { type: "object", required: ["tool_call_id", "decision"], properties: { tool_call_id: { type: "string" }, decision: { enum: ["allow", "reject"] }, reason: { type: "string" } } } } } }),
+      responses: { "200": json(ref("Session")), ...errors },
     },
   },
   "/v1/sessions/{session_id}/sse": {

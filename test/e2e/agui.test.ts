@@ -254,7 +254,9 @@ for (const backend of await backends()) {
       expect(badResumeId.status).toBe(422);
       expect((await rest(url, "GET", "/v1/sessions?limit=1")).body.total).toBe(before);
 
-      expect((await rest(url, "GET", "/v1/ag-ui")).status).toBe(400);
+      const wrongMethod = await rest(url, "GET", "/v1/ag-ui");
+      expect(wrongMethod.status).toBe(405);
+      expect(wrongMethod.headers.get("allow")).toBe("POST");
       const crossSite = await rest(url, "POST", "/v1/ag-ui", input(`x-${randomUUID()}`, randomUUID(), [userMessage("x")]), { origin: "https://evil.example" });
       expect(crossSite.status).toBe(403);
       expect(crossSite.body).toEqual({ error: expect.any(String), status: 403 });

@@ -1,6 +1,8 @@
-// GET /v1/openapi.json (SPEC §14): an OpenAPI 3.1 document whose every
+// GET /v1/openapi.json (SPEC §14): a valid OpenAPI 3.1 document whose every
 // operation is really served (no "No route" 404, no 405), with the error
-// shape REST answers.
+// shape REST answers. The other direction — every answer REST gives matches
+// the document — is checked on every call of test/support/http.ts' rest().
+import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pgliteBackend } from "../support/backends.js";
 import { UNKNOWN } from "../support/fixtures.js";
@@ -23,7 +25,10 @@ describe("OpenAPI document", () => {
     await server?.close();
   });
 
-  it("is OpenAPI 3.1 with every $ref resolvable", () => {
+  it("is a valid OpenAPI 3.1 document (checked by an OpenAPI schema validator), every $ref resolvable", async () => {
+    const result = await new Validator().validate(doc);
+    expect(result.errors ?? [], JSON.stringify(result.errors)).toEqual([]);
+    expect(result.valid).toBe(true);
     expect(doc.openapi).toBe("3.1.0");
     const refs = JSON.stringify(doc).match(/"#\/components\/[^"]+"/g) ?? [];
     for (const ref of new Set(refs)) {

@@ -2,6 +2,7 @@
 // multipart), raw requests with chunked bodies, and the PNG they send.
 import { request as httpRequest } from "node:http";
 import type { GqlResponse } from "./clients.js";
+import { checkAgainstOpenApi } from "./openapi.js";
 
 /** A real 1×1 PNG. */
 export const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==", "base64");
@@ -28,6 +29,7 @@ export async function rest(url: string, method: string, path: string, body?: unk
   } catch {
     parsed = null; // not JSON (e.g. image bytes): read `text`
   }
+  if (path.startsWith("/v1/") && parsed !== null) checkAgainstOpenApi(method, path, res.status, parsed);
   return { status: res.status, headers: res.headers, body: parsed, text };
 }
 
