@@ -84,11 +84,12 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
   // Asked per step: MCP servers come and go.
   const offeredTools = () => (agent.id === null ? deps.tools.defaultTools() : deps.tools.select(agent.tools));
   const clientTools = agent.clientTools.map((t) => ({ name: t.name, description: t.description ?? "", parameters: t.parameters }));
+  // The snapshot is kept on the Turn row only when the turn first waits: only a resumed turn reads it.
+  let snapshotSaved = resuming;
   if (resuming) {
     ({ iterations, usage } = await store.pendingCalls.progress(sessionId, turn.id));
   } else {
     await append([events.turnStarted(turn.id, input.id, agent.id), events.sessionActivated(turn.id, input.id)]);
-    await store.system.turns.saveAgent(turn.id, agent);
   }
 
   const model = await store.models.get(controls.model_id ?? agent.modelId ?? session.modelId ?? deps.defaultModelId);
@@ -171,7 +172,11 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
         const kind: PendingKind | null = waitKind(agent, new Set(offered.map((t) => t.name)), call.name);
         return kind ? [{ toolCall: call as ToolCall, kind }] : [];
       });
-      if (waiting.length > 0) await store.pendingCalls.request(sessionId, ctx, waiting, deps.toolWaitMs);
+      if (waiting.length > 0) {
+        if (!snapshotSaved) await store.system.turns.saveAgent(turn.id, agent);
+        snapshotSaved = true;
+        await store.pendingCalls.request(sessionId, ctx, waiting, deps.toolWaitMs);
+      }
       for (const call of result.toolCalls) {
         if (waiting.some((w) => w.toolCall.id === call.id)) continue;
         signal.throwIfAborted();
