@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { backends, postgresAvailable, postgresBackend } from "../support/backends.js";
 import { startChild } from "../support/child.js";
 import { eventually } from "../support/clients.js";
@@ -44,16 +44,19 @@ const lastAnswer = (events: Ev[]) =>
 
 for (const backend of await backends()) {
   describe(`durable waiting turns on ${backend.name}`, () => {
+    // One server at a time: a second instance on the same PostgreSQL database
+    // with the memory bus would take turns (and time calls out) that this
+    // test's streams never hear about.
     const servers: TestServer[] = [];
     const start = async (overrides: Record<string, string>) => {
       const started = await startServer(backend, overrides);
       servers.push(started);
       return started;
     };
-    afterAll(async () => {
-      for (const s of servers) await s.close();
-      await backend.cleanup();
+    afterEach(async () => {
+      for (const s of servers.splice(0)) await s.close();
     });
+    afterAll(() => backend.cleanup());
 
     it("REST: client_tools and approval_required controls, pending_tool_calls, tool-results and tool-approvals", async () => {
       const { url } = await start({ TOOL_WAIT_TIMEOUT_MS: "600000" });
