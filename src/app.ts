@@ -65,7 +65,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 }
 
 async function wire(config: Config, logger: Logger, db: Database, cleanup: (() => Promise<unknown>)[]): Promise<App> {
-  const store = createStore(db.prisma);
+  const store = createStore(db);
   const bus = await createBus(config, { log: store.system.events, logger, databaseUrl: config.DATABASE_URL });
   cleanup.push(() => bus.close());
   store.log.onAppend((sessionId, events) => bus.publish(sessionId, events));

@@ -9,11 +9,14 @@ import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { migrate } from "./migrate.js";
 import { lockDataDir } from "./lock.js";
+import { directPg, directPGlite, type DirectSql } from "./direct.js";
 
 export type Prisma = PrismaClient;
 
 export interface Database {
   prisma: PrismaClient;
+  /** Fixed SQL straight to the same driver, for the store's hottest statements (src/db/direct.ts). */
+  sql: DirectSql;
   kind: "pglite" | "postgres";
   /** Where the data lives, for logs (never the password). */
   location: string;
@@ -56,14 +59,20 @@ async function openPostgres(connectionString: string, max: number, onQuery?: () 
   } finally {
     await client.end(); // also releases the advisory lock
   }
-  const prisma = prismaClient(new PrismaPg({ connectionString, max }), onQuery);
+  // One pool for Prisma and the direct path.
+  const pool = new pg.Pool({ connectionString, max });
+  const prisma = prismaClient(new PrismaPg(pool), onQuery);
   const url = new URL(connectionString);
   return {
     prisma,
+    sql: directPg(pool, onQuery),
     kind: "postgres",
     location: `${url.host}${url.pathname}`,
     ping: async () => void (await prisma.$queryRawUnsafe("SELECT 1")),
-    close: () => prisma.$disconnect(),
+    close: async () => {
+      await prisma.$disconnect();
+      if (!pool.ended) await pool.end();
+    },
   };
 }
 
@@ -85,6 +94,7 @@ async function openPGlite(dataDir: string, onQuery?: () => void): Promise<Databa
   const prisma = prismaClient(new PrismaPGlite(pglite), onQuery);
   return {
     prisma,
+    sql: directPGlite(pglite, onQuery),
     kind: "pglite",
     location: dir,
     ping: async () => void (await pglite.query("SELECT 1")),

@@ -1,6 +1,7 @@
 // Driver differences in one place: a unique violation is P2002 from Prisma's
 // own queries, and P2010 (raw query failed) carrying the driver's 23505 from
-// raw SQL — with the code in a different field for PGlite and for pg.
+// raw SQL — with the code in a different field for PGlite and for pg — and
+// the driver's own error (code 23505) from the direct path (src/db/direct.ts).
 export function isUniqueViolation(error: unknown): boolean {
   const e = error as {
     code?: string;
@@ -10,6 +11,7 @@ export function isUniqueViolation(error: unknown): boolean {
   const driver = e?.meta?.driverAdapterError?.cause;
   return (
     e?.code === "P2002" ||
+    e?.code === "23505" ||
     e?.cause?.code === "23505" ||
     e?.cause?.originalCode === "23505" ||
     driver?.code === "23505" ||

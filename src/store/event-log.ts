@@ -3,7 +3,7 @@
 // turns), inserts the events with the sequences it got, and writes the message
 // projection. One statement means one round trip and atomicity without an
 // interactive transaction; the row lock makes sequences gapless and unique.
-import type { Prisma } from "../db/client.js";
+import type { DirectSql } from "../db/direct.js";
 import type { NewEvent, StoredEvent } from "../domain/events.js";
 import { messageFromEvent } from "../domain/messages.js";
 import type { JsonObject } from "../domain/content.js";
@@ -12,8 +12,8 @@ import { notFound } from "../errors.js";
 import { newId } from "../ids.js";
 import { insertMessages, messageRecord } from "./rows.js";
 
-/** Anything that can run raw SQL: the client or an interactive transaction. */
-export type SqlClient = Pick<Prisma, "$queryRawUnsafe">;
+/** Anything that can run raw SQL: the direct path or an interactive transaction. */
+export type SqlClient = DirectSql;
 
 export type AppendListener = (sessionId: string, events: StoredEvent[]) => void;
 
@@ -69,7 +69,8 @@ export class EventLog {
   /** Told how long each append statement took (metrics). */
   observeAppend: (seconds: number) => void = () => {};
 
-  constructor(private readonly prisma: Prisma) {}
+  /** Appends outside a transaction go straight to the driver (`sql`): one fixed statement, the hottest write. */
+  constructor(private readonly sql: DirectSql) {}
 
   /** Called after every committed append (the bus publishes from here). */
   onAppend(listener: AppendListener): () => void {
@@ -98,7 +99,7 @@ export class EventLog {
     const status = statusAfter(newEvents.map((e) => e.type));
 
     const started = performance.now();
-    const rows = await (tx ?? this.prisma).$queryRawUnsafe<{ base: number }[]>(
+    const rows = await (tx ?? this.sql).$queryRawUnsafe<{ base: number }[]>(
       APPEND_SQL,
       sessionId,
       drafts.length,

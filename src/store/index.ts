@@ -2,7 +2,7 @@
 // takes the owner and scopes its SQL by it, so another owner's id reads
 // exactly like an unknown one. What acts for no caller (the turn runner, the
 // buses, startup) goes through `system`, named as such.
-import type { Prisma } from "../db/client.js";
+import type { Database } from "../db/client.js";
 import { AgentStore } from "./agents.js";
 import { ApiKeyStore } from "./api-keys.js";
 import { EventLog } from "./event-log.js";
@@ -36,20 +36,21 @@ export interface Store {
   system: SystemStore;
 }
 
-export function createStore(prisma: Prisma): Store {
-  const log = new EventLog(prisma);
+/** `sql` runs the hottest fixed statements straight on the driver (src/db/direct.ts). */
+export function createStore({ prisma, sql }: Pick<Database, "prisma" | "sql">): Store {
+  const log = new EventLog(sql);
   return {
     log,
-    sessions: new SessionStore(prisma, log),
-    messages: new MessageStore(prisma),
+    sessions: new SessionStore(prisma, log, sql),
+    messages: new MessageStore(prisma, sql),
     events: new EventStore(prisma),
     images: new ImageStore(prisma),
-    models: new ModelStore(prisma),
+    models: new ModelStore(prisma, sql),
     apiKeys: new ApiKeyStore(prisma),
     agents: new AgentStore(prisma),
     forks: new ForkStore(prisma, log),
-    pendingCalls: new PendingCallStore(prisma, log),
+    pendingCalls: new PendingCallStore(prisma, log, sql),
     protocolLinks: new ProtocolLinkStore(prisma),
-    system: new SystemStore(prisma),
+    system: new SystemStore(prisma, sql),
   };
 }

@@ -1,20 +1,26 @@
 // The Model table: which models a message may name, and each one's maximum
 // error disclosure. The demo model is seeded by migration 0002.
 import type { Prisma } from "../db/client.js";
+import type { DirectSql } from "../db/direct.js";
 import type { Model } from "../generated/prisma/client.js";
 
 export type { Model };
 export const DEMO_MODEL_ID = "model_01933b5a000070008000000000000001";
 
 export class ModelStore {
-  constructor(private readonly prisma: Prisma) {}
+  constructor(
+    private readonly prisma: Prisma,
+    private readonly sql: DirectSql,
+  ) {}
 
   list(): Promise<Model[]> {
     return this.prisma.model.findMany({ orderBy: { name: "asc" } });
   }
 
-  get(id: string): Promise<Model | null> {
-    return this.prisma.model.findUnique({ where: { id } });
+  /** Every turn reads its model: fixed SQL (src/db/direct.ts). */
+  async get(id: string): Promise<Model | null> {
+    const [row] = await this.sql.$queryRawUnsafe<Model[]>(`SELECT * FROM "Model" WHERE "id" = $1`, id);
+    return row ?? null;
   }
 
   getMany(ids: readonly string[]): Promise<Model[]> {

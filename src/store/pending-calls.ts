@@ -6,6 +6,7 @@
 // as the runner does when it starts a wait, so "was that the last waiting
 // call?" and "start waiting" cannot interleave.
 import type { Prisma } from "../db/client.js";
+import type { DirectSql } from "../db/direct.js";
 import type { JsonObject } from "../domain/content.js";
 import { events, zeroUsage, addUsage, type NewEvent, type Usage } from "../domain/events.js";
 import { errorOutcome, type Answer, type CallOutcome, type CallState, type PendingCall, type PendingKind, type ToolCall, type ToolOutcome } from "../domain/pending-calls.js";
@@ -79,6 +80,7 @@ export class PendingCallStore {
   constructor(
     private readonly prisma: Prisma,
     private readonly log: EventLog,
+    private readonly sql: DirectSql,
   ) {}
 
   /** Appends one tool.call_requested per call (in order) and records the calls as WAITING, atomically. */
@@ -210,10 +212,15 @@ export class PendingCallStore {
 
   /** Whether the owner's session has a turn that runs or waits (queued to resume included). */
   async openTurn(ownerId: string, sessionId: string): Promise<"running" | "waiting" | null> {
-    const turn = await this.prisma.turn.findFirst({
-      where: { sessionId, session: { ownerId }, OR: [{ status: { in: ["RUNNING", "WAITING"] } }, { status: "QUEUED", resuming: true }] },
-      select: { status: true },
-    });
+    // Asked by every createMessage: fixed SQL on the driver (src/db/direct.ts).
+    const [turn] = await this.sql.$queryRawUnsafe<{ status: string }[]>(
+      `SELECT t."status" FROM "Turn" t JOIN "Session" s ON s."id" = t."sessionId"
+        WHERE t."sessionId" = $1 AND s."ownerId" = $2
+          AND (t."status" IN ('RUNNING', 'WAITING') OR (t."status" = 'QUEUED' AND t."resuming"))
+        LIMIT 1`,
+      sessionId,
+      ownerId,
+    );
     return turn ? (turn.status === "RUNNING" ? "running" : "waiting") : null;
   }
 

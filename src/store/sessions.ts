@@ -1,6 +1,7 @@
 // Sessions, always scoped by owner: an id owned by someone else reads exactly
 // like an unknown id (SPEC §7), because the owner is part of every WHERE.
 import type { Prisma } from "../db/client.js";
+import type { DirectSql } from "../db/direct.js";
 import type { Session } from "../generated/prisma/client.js";
 import { Prisma as P } from "../generated/prisma/client.js";
 import type { JsonObject } from "../domain/content.js";
@@ -31,6 +32,7 @@ export class SessionStore {
   constructor(
     private readonly prisma: Prisma,
     private readonly log: EventLog,
+    private readonly sql: DirectSql,
   ) {}
 
   /** Creates the session and appends `session.started` (sequence 1) atomically. */
@@ -60,14 +62,14 @@ export class SessionStore {
     return session;
   }
 
-  // The two hottest reads use fixed SQL (Prisma's per-call query compilation dominates them).
+  // The two hottest reads use fixed SQL on the driver (Prisma's per-call overhead dominates them).
   async get(ownerId: string, id: string): Promise<Session | null> {
     const [row] = await this.getMany(ownerId, [id]);
     return row ?? null;
   }
 
   getMany(ownerId: string, ids: readonly string[]): Promise<Session[]> {
-    return this.prisma.$queryRawUnsafe<Session[]>(`SELECT * FROM "Session" WHERE "id" = ANY($1::text[]) AND "ownerId" = $2`, [...ids], ownerId);
+    return this.sql.$queryRawUnsafe<Session[]>(`SELECT * FROM "Session" WHERE "id" = ANY($1::text[]) AND "ownerId" = $2`, [...ids], ownerId);
   }
 
   /** The sequence of the owner's session's latest event; 0 when the session is not the owner's. */

@@ -4,10 +4,11 @@
 // owner-scoped stores.
 import { randomBytes } from "node:crypto";
 import type { Prisma } from "../db/client.js";
+import type { DirectSql } from "../db/direct.js";
 import { messageFromEvent, type Message } from "../domain/messages.js";
 import type { Session } from "../generated/prisma/client.js";
 import { SystemEvents, toStoredEvent } from "./events.js";
-import { insertMessages, MESSAGE_COLUMNS, messageRecord, toMessage } from "./rows.js";
+import { insertMessages, MESSAGE_COLUMNS, messageRecord } from "./rows.js";
 import { TurnStore } from "./turns.js";
 
 export class SystemStore {
@@ -16,20 +17,26 @@ export class SystemStore {
   /** Log reads for the buses. */
   readonly events: SystemEvents;
 
-  constructor(private readonly prisma: Prisma) {
+  constructor(
+    private readonly prisma: Prisma,
+    private readonly sql: DirectSql,
+  ) {
     this.turns = new TurnStore(prisma);
     this.events = new SystemEvents(prisma);
   }
 
+  // Every turn starts with these reads: fixed SQL on the driver (src/db/direct.ts).
+
   /** A session by id, whoever owns it (a turn's session). */
-  session(id: string): Promise<Session | null> {
-    return this.prisma.session.findUnique({ where: { id } });
+  async session(id: string): Promise<Session | null> {
+    const [row] = await this.sql.$queryRawUnsafe<Session[]>(`SELECT * FROM "Session" WHERE "id" = $1`, id);
+    return row ?? null;
   }
 
   /** A message by id, whoever owns it (a turn's input). */
   async message(id: string): Promise<Message | null> {
-    const row = await this.prisma.message.findUnique({ where: { id } });
-    return row && toMessage(row);
+    const [row] = await this.sql.$queryRawUnsafe<Message[]>(`SELECT ${MESSAGE_COLUMNS} FROM "Message" WHERE "id" = $1`, id);
+    return row ?? null;
   }
 
   /**
@@ -37,7 +44,7 @@ export class SystemStore {
    * first: all but the input itself and user messages queued behind it.
    */
   historyBefore(input: Message, limit: number): Promise<Message[]> {
-    return this.prisma.$queryRawUnsafe<Message[]>(
+    return this.sql.$queryRawUnsafe<Message[]>(
       `SELECT * FROM (SELECT ${MESSAGE_COLUMNS} FROM "Message"
                        WHERE "sessionId" = $1 AND "id" <> $2 AND NOT ("role" = 'USER' AND "sequence" > $3)
                        ORDER BY "sequence" DESC LIMIT $4) newest

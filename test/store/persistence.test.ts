@@ -14,11 +14,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe("embedded PGlite in DATA_DIR", () => {
   it("keeps sessions and events across a close and reopen", async () => {
     const first = await openDatabase({ dataDir: dir });
-    const session = await createStore(first.prisma).sessions.create("local", { title: "kept" });
+    const session = await createStore(first).sessions.create("local", { title: "kept" });
     await first.close();
 
     const second = await openDatabase({ dataDir: dir });
-    const store = createStore(second.prisma);
+    const store = createStore(second);
     expect((await store.sessions.get("local", session.id))?.title).toBe("kept");
     expect((await store.events.readAfter("local", session.id, 0)).map((e) => e.type)).toEqual(["session.started"]);
     await second.close();

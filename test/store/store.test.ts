@@ -31,7 +31,7 @@ for (const backend of await backends()) {
 
     beforeAll(async () => {
       db = await backend.open();
-      store = createStore(db.prisma);
+      store = createStore(db);
     }, 60_000);
     afterAll(async () => {
       await db?.close();
