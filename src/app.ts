@@ -4,10 +4,12 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Config } from "./config.js";
 import { openDatabase, type Database } from "./db/client.js";
+import { inBackground } from "./db/lanes.js";
 import type { Bus } from "./bus/bus.js";
 import { createBus } from "./bus/index.js";
 import { createStore, type Store } from "./store/index.js";
 import { createServices, type Services } from "./service/index.js";
+import type { TurnScheduler } from "./service/context.js";
 import { createHttpServer } from "./http/server.js";
 import { healthRoutes } from "./http/health.js";
 import { restRoute } from "./http/rest.js";
@@ -84,10 +86,12 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
   const { runner } = agent;
   cleanup.push(() => agent.close()); // ends MCP stdio children, after the runner has stopped
   // With keys, open streams re-check theirs, so a revoked key ends them on every transport.
+  // Turns run in the background lane: on PGlite a caller's statements go first (src/db/lanes.ts).
+  const scheduler: TurnScheduler = { wake: (id) => inBackground(() => runner.wake(id)), cancel: (id) => runner.cancel(id) };
   const services = createServices({
     store,
     bus,
-    scheduler: runner,
+    scheduler,
     keyRecheckMs: config.AUTH === "api_key" ? config.AUTH_RECHECK_MS : null,
     maxIterations: config.MAX_ITERATIONS,
     serverTools: () => agent.tools.list(),
@@ -142,7 +146,7 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
           const { port } = server.address() as AddressInfo;
           const host = config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST;
           // Turns left over from a previous run start once we serve.
-          void runner.start().catch((err) => logger.error({ err }, "turn recovery failed"));
+          void inBackground(() => runner.start()).catch((err) => logger.error({ err }, "turn recovery failed"));
           resolve({ url: `http://${host}:${port}`, port });
         });
       }),

@@ -10,6 +10,7 @@ import { PrismaClient } from "../generated/prisma/client.js";
 import { migrate } from "./migrate.js";
 import { lockDataDir } from "./lock.js";
 import { directPg, directPGlite, type DirectSql } from "./direct.js";
+import { pgliteWithLanes } from "./pglite-lanes.js";
 
 export type Prisma = PrismaClient;
 
@@ -91,10 +92,12 @@ async function openPGlite(dataDir: string, onQuery?: () => void): Promise<Databa
     unlock();
     throw error;
   }
-  const prisma = prismaClient(new PrismaPGlite(pglite), onQuery);
+  // Requests go ahead of the turns' writes on PGlite's one connection (src/db/lanes.ts).
+  const laned = pgliteWithLanes(pglite);
+  const prisma = prismaClient(new PrismaPGlite(laned), onQuery);
   return {
     prisma,
-    sql: directPGlite(pglite, onQuery),
+    sql: directPGlite(laned, onQuery),
     kind: "pglite",
     location: dir,
     ping: async () => void (await pglite.query("SELECT 1")),

@@ -1,0 +1,49 @@
+// Two lanes to the embedded database, which runs one statement at a time on
+// the event-loop thread: a caller's request (interactive, the default) goes
+// ahead of the turn runner's streaming writes (background), so an
+// acknowledgement waits for at most the statement in progress, not for every
+// other session's queued deltas. The lane is the async context's, so a whole
+// request (or a whole turn) keeps its lane through every await.
+import { AsyncLocalStorage } from "node:async_hooks";
+
+export type Lane = "interactive" | "background";
+
+const lane = new AsyncLocalStorage<Lane>();
+
+/** Runs `fn` (and everything it starts) in the background lane: work nobody is waiting on right now. */
+export function inBackground<T>(fn: () => T): T {
+  return lane.run("background", fn);
+}
+
+export const currentLane = (): Lane => lane.getStore() ?? "interactive";
+
+/**
+ * Admits one operation at a time, interactive ones first. After
+ * `BACKGROUND_EVERY` interactive operations in a row a waiting background one
+ * goes, so a steady stream of reads cannot stall the turns forever.
+ */
+export class LaneGate {
+  private static readonly BACKGROUND_EVERY = 8;
+  private busy = false;
+  private streak = 0;
+  private readonly waiting: Record<Lane, (() => void)[]> = { interactive: [], background: [] };
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.busy) await new Promise<void>((resolve) => this.waiting[currentLane()].push(resolve));
+    else this.busy = true;
+    try {
+      return await fn();
+    } finally {
+      this.next();
+    }
+  }
+
+  private next(): void {
+    const { interactive, background } = this.waiting;
+    const takeBackground = background.length > 0 && (interactive.length === 0 || this.streak >= LaneGate.BACKGROUND_EVERY);
+    const resume = takeBackground ? background.shift() : interactive.shift();
+    this.streak = takeBackground ? 0 : resume ? this.streak + 1 : 0;
+    if (resume) resume(); // the slot passes on, still busy
+    else this.busy = false;
+  }
+}
