@@ -34,10 +34,18 @@ export interface DatabaseOptions {
   onQuery?: (() => void) | undefined;
 }
 
-/** A PrismaClient over the adapter; with `onQuery`, Prisma's query events feed it. */
+/**
+ * A PrismaClient over the adapter; with `onQuery`, Prisma's query events feed it.
+ * On PGlite an interactive transaction waits its turn on the one connection
+ * behind queued statements: Prisma's default 2 s to start one would give up
+ * while the transaction is still queued, and the late transaction would then
+ * hold the connection with nobody to commit it. There it may wait as long as
+ * it takes (a pool timeout on PostgreSQL is the pool's own).
+ */
 function prismaClient(adapter: PrismaPg | PrismaPGlite, onQuery?: () => void): PrismaClient {
-  if (!onQuery) return new PrismaClient({ adapter });
-  const prisma = new PrismaClient({ adapter, log: [{ emit: "event", level: "query" }] });
+  const transactionOptions = adapter instanceof PrismaPGlite ? { maxWait: 60_000 } : undefined;
+  if (!onQuery) return new PrismaClient({ adapter, transactionOptions });
+  const prisma = new PrismaClient({ adapter, transactionOptions, log: [{ emit: "event", level: "query" }] });
   prisma.$on("query", onQuery);
   return prisma as unknown as PrismaClient;
 }
