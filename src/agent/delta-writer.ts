@@ -1,6 +1,7 @@
 // Persists streamed text deltas without slowing the stream: while one append
 // is in flight, new deltas queue up and go out together in the next one. Idle,
-// each delta is written at once; under load, writes batch themselves.
+// each delta is written at once; under load, writes batch themselves — per
+// session here, and across sessions in the log's group commit.
 import { events } from "../domain/events.js";
 import type { EventLog } from "../store/event-log.js";
 
@@ -35,7 +36,7 @@ export class DeltaWriter {
     try {
       while (this.pending.length > 0 && !this.failure) {
         const batch = this.pending.splice(0);
-        await this.log.append(
+        await this.log.appendDeltas(
           this.sessionId,
           batch.map((delta) => events.outputMessageDelta(this.ctx, this.messageId, delta)),
         );

@@ -11,6 +11,7 @@ import { statusAfter } from "../domain/session-status.js";
 import { notFound } from "../errors.js";
 import { newId } from "../ids.js";
 import { insertMessages, messageRecord } from "./rows.js";
+import { GroupAppender } from "./group-append.js";
 
 /** Anything that can run raw SQL: the direct path or an interactive transaction. */
 export type SqlClient = DirectSql;
@@ -69,8 +70,12 @@ export class EventLog {
   /** Told how long each append statement took (metrics). */
   observeAppend: (seconds: number) => void = () => {};
 
+  private readonly group: GroupAppender;
+
   /** Appends outside a transaction go straight to the driver (`sql`): one fixed statement, the hottest write. */
-  constructor(private readonly sql: DirectSql) {}
+  constructor(private readonly sql: DirectSql) {
+    this.group = new GroupAppender(sql, (sessionId, stored) => this.notify(sessionId, stored), (seconds) => this.observeAppend(seconds));
+  }
 
   /** Called after every committed append (the bus publishes from here). */
   onAppend(listener: AppendListener): () => void {
@@ -133,6 +138,15 @@ export class EventLog {
     }));
     if (!tx) this.notify(sessionId, stored);
     return stored;
+  }
+
+  /**
+   * Appends streamed deltas with other sessions' in one group statement
+   * (src/store/group-append.ts). Only for events that project no message and
+   * change no status: output.message.delta.
+   */
+  appendDeltas(sessionId: string, newEvents: readonly NewEvent[]): Promise<StoredEvent[]> {
+    return this.group.append(sessionId, newEvents);
   }
 
   notify(sessionId: string, stored: StoredEvent[]): void {
