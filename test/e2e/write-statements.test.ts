@@ -1,0 +1,61 @@
+// What one message and its turn cost the database, counted through the real
+// server (as the DataLoader test counts reads): the fixed statements of
+// createMessage and a turn, plus at most one per delta write — and fewer when
+// deltas batch. A regression that adds a statement to the write path fails here.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { backends } from "../support/backends.js";
+import { subscribeWs, wsClient } from "../support/clients.js";
+import { createSession, sendText } from "../support/fixtures.js";
+import { startServer, type TestServer } from "../support/server.js";
+
+const EVENTS = `subscription($sessionId: ID!) { sessionEvents(sessionId: $sessionId, after: 0) { type sequence } }`;
+
+// createMessage: the session, the open-turn check, the append (message + event + queued turn).
+// The turn: claim; input, session and model reads; history; turn.started; step started; step completed; the end (+ session.idled).
+const FIXED = 3 + 1 + 3 + 1 + 1 + 1 + 1 + 1;
+
+for (const backend of await backends()) {
+  describe(`write-path statements on ${backend.name}`, () => {
+    let server: TestServer;
+    let statements = 0;
+
+    beforeAll(async () => {
+      // No lease renewals or sweeps in the background while statements are counted.
+      server = await startServer(backend, { TURN_LEASE_MS: "3600000", TOOL_WAIT_TIMEOUT_MS: "3600000" }, { onQuery: () => statements++ });
+    }, 60_000);
+    afterAll(async () => {
+      await server?.close();
+      await backend.cleanup();
+    });
+
+    it(`a message and its demo turn cost at most ${FIXED} statements plus one per delta write`, async () => {
+      const sessionId = await createSession(server.url);
+      const client = wsClient(server.url);
+      // From the start of the log (a replay, then live): the first turn may end before the socket is up.
+      const sub = subscribeWs<{ sessionEvents: { type: string; sequence: number } }>(client, EVENTS, { sessionId });
+      const idled = (n: number) => (results: typeof sub.results) => results.filter((r) => r.data?.sessionEvents.type === "session.idled").length >= n;
+      try {
+        // A first turn warms everything up and proves the subscription is live.
+        await sendText(server.url, sessionId, "warm up");
+        await sub.until(idled(1));
+        const seen = sub.results.length;
+
+        const before = statements;
+        await sendText(server.url, sessionId, "Please summarise the latest figures for the quarterly report and list the open questions.");
+        await sub.until(idled(2));
+        const used = statements - before;
+
+        const turn = sub.results.slice(seen).map((r) => r.data!.sessionEvents.type);
+        const deltas = turn.filter((t) => t === "output.message.delta").length;
+        expect(turn[0]).toBe("input.message");
+        expect(deltas).toBeGreaterThan(1);
+        expect(used).toBeGreaterThan(0); // the counter works
+        expect(used).toBeLessThanOrEqual(FIXED + deltas);
+        console.log(`[${backend.name}] message + turn: ${used} statements for ${turn.length} events (${deltas} deltas)`);
+      } finally {
+        sub.stop();
+        await client.dispose();
+      }
+    });
+  });
+}
