@@ -27,7 +27,7 @@ export interface Sizes {
   writeSessions: number;
   /** Idle subscribers (scenario 5). */
   memorySubscribers: number;
-  /** Backends for history reads; the write path adds postgres only in --long. */
+  /** Backends for history reads and for the write path (PGlite always; PostgreSQL unless --smoke or --no-postgres). */
   postgres: boolean;
   writeOnPostgres: boolean;
 }
@@ -50,7 +50,7 @@ export const SIZES: Record<Mode, Sizes> = {
     writeSessions: 10,
     memorySubscribers: 1_000,
     postgres: true,
-    writeOnPostgres: false,
+    writeOnPostgres: true,
   },
   long: {
     historyMessages: 10_000,
