@@ -9,10 +9,19 @@ import { AsyncLocalStorage } from "node:async_hooks";
 export type Lane = "interactive" | "background";
 
 const lane = new AsyncLocalStorage<Lane>();
+// Off until an embedded database asks for lanes: an active AsyncLocalStorage
+// costs every promise of the process a hook, which PostgreSQL (a pool, no
+// single connection to share) would pay for nothing.
+let enabled = false;
+
+/** Called by the embedded database when it opens (src/db/client.ts). */
+export function enableLanes(): void {
+  enabled = true;
+}
 
 /** Runs `fn` (and everything it starts) in the background lane: work nobody is waiting on right now. */
 export function inBackground<T>(fn: () => T): T {
-  return lane.run("background", fn);
+  return enabled ? lane.run("background", fn) : fn();
 }
 
 export const currentLane = (): Lane => lane.getStore() ?? "interactive";

@@ -3,9 +3,10 @@
 // PGlite itself already runs one query or transaction at a time (a plain
 // query waits for an open transaction); the gate only chooses who goes next.
 import type { PGlite } from "@electric-sql/pglite";
-import { LaneGate } from "./lanes.js";
+import { enableLanes, LaneGate } from "./lanes.js";
 
 export function pgliteWithLanes(pglite: PGlite): PGlite {
+  enableLanes();
   const gate = new LaneGate();
   return new Proxy(pglite, {
     get(target, prop, receiver) {
