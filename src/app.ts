@@ -51,7 +51,7 @@ export interface App {
 export interface AppOptions {
   logger?: Logger;
   /** Called for every SQL statement (tests count them). */
-  onQuery?: () => void;
+  onQuery?: (sql: string) => void;
 }
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {

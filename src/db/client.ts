@@ -30,8 +30,8 @@ export interface DatabaseOptions {
   dataDir: string;
   /** pg pool size for PostgreSQL. */
   poolSize?: number;
-  /** Called for every SQL statement Prisma sends (tests count them). */
-  onQuery?: (() => void) | undefined;
+  /** Called with every SQL statement sent, by Prisma or the direct path (tests count them). */
+  onQuery?: ((sql: string) => void) | undefined;
 }
 
 /**
@@ -42,11 +42,11 @@ export interface DatabaseOptions {
  * hold the connection with nobody to commit it. There it may wait as long as
  * it takes (a pool timeout on PostgreSQL is the pool's own).
  */
-function prismaClient(adapter: PrismaPg | PrismaPGlite, onQuery?: () => void): PrismaClient {
+function prismaClient(adapter: PrismaPg | PrismaPGlite, onQuery?: (sql: string) => void): PrismaClient {
   const transactionOptions = adapter instanceof PrismaPGlite ? { maxWait: 60_000 } : undefined;
   if (!onQuery) return new PrismaClient({ adapter, transactionOptions });
   const prisma = new PrismaClient({ adapter, transactionOptions, log: [{ emit: "event", level: "query" }] });
-  prisma.$on("query", onQuery);
+  prisma.$on("query", (event) => onQuery(event.query));
   return prisma as unknown as PrismaClient;
 }
 
@@ -59,7 +59,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     : openPGlite(options.dataDir, options.onQuery);
 }
 
-async function openPostgres(connectionString: string, max: number, onQuery?: () => void): Promise<Database> {
+async function openPostgres(connectionString: string, max: number, onQuery?: (sql: string) => void): Promise<Database> {
   const client = new pg.Client({ connectionString });
   await client.connect();
   try {
@@ -70,6 +70,9 @@ async function openPostgres(connectionString: string, max: number, onQuery?: () 
   }
   // One pool for Prisma and the direct path.
   const pool = new pg.Pool({ connectionString, max });
+  // An idle connection the server ends (a restart, an administrator) leaves the
+  // pool; the next query opens a new one. Without a listener it would crash us.
+  pool.on("error", () => {});
   const prisma = prismaClient(new PrismaPg(pool), onQuery);
   const url = new URL(connectionString);
   return {
@@ -85,7 +88,7 @@ async function openPostgres(connectionString: string, max: number, onQuery?: () 
   };
 }
 
-async function openPGlite(dataDir: string, onQuery?: () => void): Promise<Database> {
+async function openPGlite(dataDir: string, onQuery?: (sql: string) => void): Promise<Database> {
   const inMemory = dataDir.startsWith("memory://");
   const dir = inMemory ? dataDir : resolve(dataDir, "pglite");
   // PGlite's own mkdir is not recursive.

@@ -14,19 +14,19 @@ export interface DirectSql {
   $queryRawUnsafe<T = unknown>(sql: string, ...params: unknown[]): Promise<T>;
 }
 
-export function directPg(pool: pg.Pool, onQuery?: () => void): DirectSql {
+export function directPg(pool: pg.Pool, onQuery?: (sql: string) => void): DirectSql {
   return {
     async $queryRawUnsafe<T>(sql: string, ...params: unknown[]) {
-      onQuery?.();
+      onQuery?.(sql);
       return (await pool.query(sql, params)).rows as T;
     },
   };
 }
 
-export function directPGlite(pglite: PGlite, onQuery?: () => void): DirectSql {
+export function directPGlite(pglite: PGlite, onQuery?: (sql: string) => void): DirectSql {
   return {
     async $queryRawUnsafe<T>(sql: string, ...params: unknown[]) {
-      onQuery?.();
+      onQuery?.(sql);
       return (await pglite.query(sql, params)).rows as T;
     },
   };

@@ -226,8 +226,16 @@ export class PendingCallStore {
 
   /** Waiting calls whose time ran out, across sessions. */
   async expired(limit = 100): Promise<PendingCallRecord[]> {
+    // Asked every second on every instance, and nearly always empty: one fixed
+    // statement says so (Prisma's read with its include costs two, compiled).
+    const now = new Date();
+    const [any] = await this.sql.$queryRawUnsafe<unknown[]>(
+      `SELECT 1 FROM "PendingToolCall" WHERE "state" = 'WAITING' AND "expiresAt" < $1::timestamptz LIMIT 1`,
+      now.toISOString(),
+    );
+    if (!any) return [];
     const rows = await this.prisma.pendingToolCall.findMany({
-      where: { state: "WAITING", expiresAt: { lt: new Date() } },
+      where: { state: "WAITING", expiresAt: { lt: now } },
       include: withTurn,
       orderBy: { expiresAt: "asc" },
       take: limit,

@@ -6,6 +6,7 @@ import { backends } from "../support/backends.js";
 import { gqlData } from "../support/clients.js";
 import { createSession, settled } from "../support/fixtures.js";
 import { startServer, type TestServer } from "../support/server.js";
+import { statementCounter } from "../support/statements.js";
 
 const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==", "base64");
 
@@ -13,12 +14,12 @@ for (const backend of await backends()) {
   describe(`DataLoader batching on ${backend.name}`, () => {
     let server: TestServer;
     let url: string;
-    let statements = 0;
+    const statements = statementCounter();
     let sessionId: string;
 
     beforeAll(async () => {
       // No lease sweeps in the background while statements are counted.
-      server = await startServer(backend, { TURN_LEASE_MS: "3600000" }, { onQuery: () => statements++ });
+      server = await startServer(backend, { TURN_LEASE_MS: "3600000" }, { onQuery: statements.onQuery });
       url = server.url;
       const imageIds: string[] = [];
       for (let i = 0; i < 3; i++) {
@@ -44,9 +45,9 @@ for (const backend of await backends()) {
 
     /** SQL statements one request costs. */
     const cost = async (query: string, variables: Record<string, unknown>) => {
-      const before = statements;
+      const before = statements.count;
       const data = await gqlData(url, query, variables);
-      return { statements: statements - before, data };
+      return { statements: statements.count - before, data };
     };
 
     it("a message page with session and image per message: the same few statements for 5 or 50 messages", async () => {

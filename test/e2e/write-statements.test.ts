@@ -7,6 +7,7 @@ import { backends } from "../support/backends.js";
 import { subscribeWs, wsClient } from "../support/clients.js";
 import { createSession, sendText } from "../support/fixtures.js";
 import { startServer, type TestServer } from "../support/server.js";
+import { statementCounter } from "../support/statements.js";
 
 const EVENTS = `subscription($sessionId: ID!) { sessionEvents(sessionId: $sessionId, after: 0) { type sequence } }`;
 
@@ -17,11 +18,11 @@ const FIXED = 3 + 1 + 3 + 1 + 1 + 1 + 1 + 1;
 for (const backend of await backends()) {
   describe(`write-path statements on ${backend.name}`, () => {
     let server: TestServer;
-    let statements = 0;
+    const statements = statementCounter();
 
     beforeAll(async () => {
       // No lease renewals or sweeps in the background while statements are counted.
-      server = await startServer(backend, { TURN_LEASE_MS: "3600000", TOOL_WAIT_TIMEOUT_MS: "3600000" }, { onQuery: () => statements++ });
+      server = await startServer(backend, { TURN_LEASE_MS: "3600000", TOOL_WAIT_TIMEOUT_MS: "3600000" }, { onQuery: statements.onQuery });
     }, 60_000);
     afterAll(async () => {
       await server?.close();
@@ -40,10 +41,10 @@ for (const backend of await backends()) {
         await sub.until(idled(1));
         const seen = sub.results.length;
 
-        const before = statements;
+        const before = statements.count;
         await sendText(server.url, sessionId, "Please summarise the latest figures for the quarterly report and list the open questions.");
         await sub.until(idled(2));
-        const used = statements - before;
+        const used = statements.count - before;
 
         const turn = sub.results.slice(seen).map((r) => r.data!.sessionEvents.type);
         const deltas = turn.filter((t) => t === "output.message.delta").length;
