@@ -67,9 +67,9 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
   let iterations = 0;
   let disclosure: Disclosure = effectiveDisclosure(controls.error_disclosure, "standard");
 
-  const end = async (last: NewEvent, status: "COMPLETED" | "FAILED" | "CANCELLED"): Promise<boolean> => {
+  const end = async (last: NewEvent, status: "COMPLETED" | "FAILED" | "CANCELLED", unlessSteered = false): Promise<boolean> => {
     const idled = events.sessionIdled(ctx, iterations, usage);
-    const appended = await store.log.append(sessionId, [last, idled], { endTurn: { id: turn.id, status, leaseOwner: deps.leaseOwner } });
+    const appended = await store.log.append(sessionId, [last, idled], { endTurn: { id: turn.id, status, leaseOwner: deps.leaseOwner, unlessSteered } });
     return appended.length > 0;
   };
   const fail = async (code: TurnErrorCode, detail?: string | null, safeMessage = SAFE_MESSAGES[code]) => {
@@ -98,6 +98,10 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
   if (!model || !driver) return fail("model_unavailable", model ? `provider ${model.provider} is not configured` : "model not found");
 
   let history = await loadHistory(store, input, turn.id, deps.historyLimit);
+  /** STEER messages logged before this step began join its history, after the last step's tool results (SPEC §11). */
+  const takeSteered = async (stepStarted: number) => {
+    history.push(...(await store.system.turns.takeSteered(turn.id, deps.leaseOwner, stepStarted)));
+  };
   const hints = { ...(isJsonObject(session.hints) ? session.hints : {}), ...(controls.hints ?? {}) };
   let writer: DeltaWriter | null = null;
   let stepMessageId: string | null = null;
@@ -132,7 +136,8 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
       iterations += 1;
       stepMessageId = newId("message");
       const offered = offeredTools(); // per step: MCP servers come and go
-      await append([events.outputMessageStarted(ctx, stepMessageId, model.name, iterations)]);
+      const [started] = await append([events.outputMessageStarted(ctx, stepMessageId, model.name, iterations)]);
+      await takeSteered(started!.sequence);
       writer = new DeltaWriter(store.log, sessionId, ctx, stepMessageId);
       const stepWriter = writer;
       const result = await driver
@@ -140,6 +145,7 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
           {
             model: model.name,
             history,
+            inputMessageId: input.id,
             tools: [...toolSpecs(offered), ...clientTools],
             ...(agent.instructions ? { instructions: agent.instructions } : {}),
             ...(agent.name ? { agentName: agent.name } : {}),
@@ -161,11 +167,16 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
       history.push(message);
       usage = addUsage(usage, result.usage);
       if (result.toolCalls.length === 0) {
+        // A STEER message no step has seen yet gets one more step, if the limit allows; else it runs as its own turn next.
+        const roomForMore = iterations < agent.maxIterations;
         const done = await end(
           events.turnCompleted(ctx, { iterations, durationMs: Date.now() - startedAt, usage, finalMessageId: message.id }),
           "COMPLETED",
+          roomForMore,
         );
-        return done ? "completed" : "abandoned";
+        if (done) return "completed";
+        if (roomForMore && (await store.system.turns.hasSteeredWaiting(turn.id))) continue;
+        return "abandoned";
       }
       // Calls that wait get their tool.call_requested first (in call order); the others run now.
       const waiting = result.toolCalls.flatMap((call) => {
@@ -255,9 +266,19 @@ async function resolveAgent(deps: TurnDeps, session: { ownerId: string; agentId:
  * said and got so far (a resumed turn rebuilds its history from the log).
  */
 async function loadHistory(store: Store, input: Message, turnId: string, limit: number): Promise<NewMessage[]> {
-  const messages = await store.system.historyBefore(input, limit);
+  const [messages, steered] = await Promise.all([store.system.historyBefore(input, limit), store.system.turns.steeredInto(turnId)]);
   const ours = (m: Message) => m.turnId === turnId && m.role !== "USER";
-  return [...messages.filter((m) => !ours(m)), input, ...messages.filter(ours)];
+  return [...messages.filter((m) => !ours(m)), input, ...withSteered(messages.filter(ours), steered)];
+}
+
+/** The turn's own messages with each STEER message it took in placed just before the agent message of the step that first saw it. */
+export function withSteered(own: readonly Message[], steered: readonly (Message & { seenBy: string | null })[]): Message[] {
+  const out: Message[] = [];
+  const before = (id: string) => steered.filter((s) => s.seenBy === id).map(({ seenBy: _, ...m }) => m);
+  for (const m of own) out.push(...before(m.id), m);
+  const placed = new Set(out.map((m) => m.id));
+  out.push(...steered.filter((s) => !placed.has(s.id)).map(({ seenBy: _, ...m }) => m));
+  return out;
 }
 
 async function loadImage(store: Store, ownerId: string, imageId: string) {

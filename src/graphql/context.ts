@@ -10,6 +10,8 @@ export interface GraphQLContext {
   requestId: string;
   /** The absolute URL of an image's bytes (GET /v1/images/{id}/content). */
   imageUrl: (imageId: string) => string;
+  /** Aborts when the HTTP client goes away (ends a wait-mode createMessage); absent over graphql-ws. */
+  signal?: AbortSignal;
 }
 
 export function createContext(deps: Omit<GraphQLContext, "loaders">): GraphQLContext {

@@ -94,13 +94,14 @@ function createGraphQLServer(deps: GraphQLDeps) {
         },
       } satisfies Plugin<GraphQLContext, ServerContext>,
     ],
-    context: async ({ req, requestId }): Promise<GraphQLContext> => {
+    context: async ({ req, requestId, request }): Promise<GraphQLContext> => {
       try {
         return createContext({
           actor: await deps.auth.actorFor(req),
           services,
           requestId,
           imageUrl: (imageId) => deps.imageLinks.urlFor(req, imageId),
+          signal: request?.signal,
         });
       } catch (error) {
         // An unexpected one is masked and logged here, where the request id is known.

@@ -66,9 +66,24 @@ const schemas = {
       id: { type: "string" }, session_id: { type: "string" }, role: { enum: ["system", "user", "agent", "tool_result"] },
       content: { type: "array", items: ref("ContentPart") }, controls: jsonObject, external_actor: jsonObject, metadata: jsonObject,
       tags: { type: "array", items: { type: "string" } }, phase: { enum: ["commentary", "final_answer", null] },
-      thinking: { type: ["string", "null"] }, thinking_signature: { type: ["string", "null"] }, turn_id: { type: ["string", "null"] },
+      thinking: { type: ["string", "null"] }, thinking_signature: { type: ["string", "null"] }, turn_id: { type: ["string", "null"], description: "For a steered message, the turn it joined" },
+      delivery: { enum: ["started", "queued", "steered", null], description: "A user message's delivery: started (its turn was next), queued (others were ahead), steered (it joined the running turn); null on other roles" },
       sequence: { type: "integer" }, created_at: { type: "string", format: "date-time" },
     },
+  },
+  MessageWaited: {
+    description: "The message, and where its turn is after the wait (?wait=true)",
+    allOf: [
+      ref("Message"),
+      {
+        type: "object",
+        required: ["turn_status", "turn_messages"],
+        properties: {
+          turn_status: { enum: ["queued", "running", "completed", "failed", "cancelled", "waiting_for_tool_results"] },
+          turn_messages: { type: "array", items: ref("Message"), description: "What the turn appended after the user message so far" },
+        },
+      },
+    ],
   },
   MessageInput: {
     type: "object",
@@ -148,7 +163,15 @@ const paths = {
   },
   "/v1/sessions/{session_id}/messages": {
     parameters: [SESSION],
-    post: { summary: "Post a user message (starts or queues a turn)", requestBody: body(ref("MessageInput")), responses: { "201": json(ref("Message"), "Created"), ...errors } },
+    post: {
+      summary: "Post a user message (starts, queues, steers into or interrupts a turn)",
+      parameters: [
+        query("wait", { enum: ["true", "false"] }, "wait mode: answer once the message's turn has ended or waits for tool results, or after timeout_ms"),
+        query("timeout_ms", { type: "integer", minimum: 0, maximum: 600000 }, "wait mode's bound (default 30000)"),
+      ],
+      requestBody: body(ref("MessageInput")),
+      responses: { "201": json({ anyOf: [ref("MessageWaited"), ref("Message")] }, "Created (with turn_status and turn_messages when ?wait=true)"), ...errors },
+    },
     get: {
       summary: "Read the conversation, oldest first",
       parameters: [query("limit", { type: "integer", minimum: 0 }, "page size"), query("after", { type: "string" }, "cursor"), query("role", { type: "string" }, "roles, repeatable or comma-separated (tool = tool_result)")],

@@ -12,6 +12,7 @@ import { ProtocolService } from "./protocols.js";
 import { createBatchReads, type BatchReads } from "./reads.js";
 import { SessionService } from "./sessions.js";
 import { ToolResultService } from "./tool-results.js";
+import { TurnWaiter } from "./turn-wait.js";
 
 export interface Services {
   sessions: SessionService;
@@ -43,7 +44,8 @@ export function createServices(deps: ServiceDeps): Services {
   const { serverTools } = deps;
   const models = new ModelService(deps.store);
   const sessions = new SessionService(deps.store, models, deps.scheduler);
-  const messages = new MessageService(deps.store, models, deps.scheduler, () => serverTools().map((t) => t.name));
+  const waiter = new TurnWaiter(deps.store, deps.bus);
+  const messages = new MessageService(deps.store, models, deps.scheduler, waiter, () => serverTools().map((t) => t.name));
   const events = new EventService(deps.store, deps.bus, deps.keyRecheckMs ?? null);
   return {
     sessions,

@@ -208,13 +208,20 @@ export class PendingCallStore {
     return rows.map(toCall);
   }
 
-  /** Whether the owner's session has a turn that runs or waits (queued to resume included). */
-  async openTurn(ownerId: string, sessionId: string): Promise<"running" | "waiting" | null> {
-    const turn = await this.prisma.turn.findFirst({
-      where: { sessionId, session: { ownerId }, OR: [{ status: { in: ["RUNNING", "WAITING"] } }, { status: "QUEUED", resuming: true }] },
-      select: { status: true },
+  /**
+   * The owner's session's turn that runs or waits (queued to resume included),
+   * and whether other queued turns are in line (a new message would not be next).
+   */
+  async openTurn(ownerId: string, sessionId: string): Promise<{ open: { id: string; state: "running" | "waiting" } | null; queued: boolean }> {
+    const turns = await this.prisma.turn.findMany({
+      where: { sessionId, session: { ownerId }, status: { in: ["RUNNING", "WAITING", "QUEUED"] } },
+      select: { id: true, status: true, resuming: true },
     });
-    return turn ? (turn.status === "RUNNING" ? "running" : "waiting") : null;
+    const open = turns.find((t) => t.status !== "QUEUED" || t.resuming);
+    return {
+      open: open ? { id: open.id, state: open.status === "RUNNING" ? "running" : "waiting" } : null,
+      queued: turns.some((t) => t.status === "QUEUED" && !t.resuming),
+    };
   }
 
   /** Waiting calls whose time ran out, across sessions. */
@@ -284,16 +291,18 @@ export class PendingCallStore {
   }
 
   /**
-   * Cancels the session's waiting turn (WAITING, or queued to resume): its
+   * Cancels the session's waiting turn (WAITING, or queued to resume; only `turnId` when given): its
    * open calls end as `cancelled`, then turn.cancelled (`reason`) and
    * session.idled. null when the session has no waiting turn.
    */
-  async cancelWaitingTurn(sessionId: string, reason: string): Promise<StoredEvent[] | null> {
+  async cancelWaitingTurn(sessionId: string, reason: string, turnId?: string): Promise<StoredEvent[] | null> {
     const appended = await this.prisma.$transaction(async (tx) => {
       const [turn] = await tx.$queryRawUnsafe<{ id: string; inputMessageId: string }[]>(
         `SELECT "id", "inputMessageId" FROM "Turn"
-          WHERE "sessionId" = $1 AND ("status" = 'WAITING' OR ("status" = 'QUEUED' AND "resuming")) FOR UPDATE`,
+          WHERE "sessionId" = $1 AND ("status" = 'WAITING' OR ("status" = 'QUEUED' AND "resuming"))
+            AND ($2::text IS NULL OR "id" = $2::text) FOR UPDATE`,
         sessionId,
+        turnId ?? null,
       );
       if (!turn) return null;
       const ctx = { turnId: turn.id, inputMessageId: turn.inputMessageId };

@@ -15,8 +15,15 @@ export interface ToolSpec {
 export interface StepRequest {
   /** Provider model name (e.g. "gpt-4o-mini"); "demo" for the demo driver. */
   model: string;
-  /** The session's messages so far, oldest first: user, agent (text, tool calls, thinking) and tool results. */
+  /**
+   * The session's messages so far, oldest first: user, agent (text, tool
+   * calls, thinking) and tool results. Messages steered into the turn (SPEC
+   * §11) are user messages after the tool results of the step before the one
+   * that first sees them.
+   */
   history: readonly NewMessage[];
+  /** The id of the user message whose turn this step belongs to (in `history`). */
+  inputMessageId?: string;
   /** The tools the turn's agent offers (only these may be called). */
   tools: readonly ToolSpec[];
   /** The agent's instructions: the system prompt, sent first in every model step. */
