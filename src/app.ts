@@ -79,6 +79,8 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
   store.log.observeAppend = (seconds) => metrics.eventAppend.observe(seconds);
   const agent = await createAgent(config, store, logger, {
     soleInstance: db.kind === "pglite",
+    // Another instance's user messages reach a running turn here (an INTERRUPT's cancel flag).
+    sessionEvents: db.kind === "pglite" ? undefined : (sessionId, listener) => bus.subscribe(sessionId, listener),
     observer: { turnEnded: (outcome, seconds) => metrics.turnDuration.observe({ outcome }, seconds) },
   });
   const { runner } = agent;

@@ -29,7 +29,8 @@ export interface ForkRequest {
 
 /** Events copied per round trip. */
 export const FORK_BATCH = 500;
-const ENDED_TURN = ["COMPLETED", "FAILED", "CANCELLED"];
+// STEERED: a STEER message a step took in (it never runs on its own).
+const ENDED_TURN = ["COMPLETED", "FAILED", "CANCELLED", "STEERED"];
 // Generous: an interactive transaction over a long log on embedded PGlite.
 const FORK_TIMEOUT_MS = 120_000;
 
