@@ -10,7 +10,7 @@ export interface GraphQLContext {
   requestId: string;
   /** The absolute URL of an image's bytes (GET /v1/images/{id}/content). */
   imageUrl: (imageId: string) => string;
-  /** Aborts when the HTTP client goes away (ends a wait-mode createMessage); absent over graphql-ws. */
+  /** Aborts when the client goes away (the HTTP request, or the graphql-ws socket): ends a wait-mode createMessage. */
   signal?: AbortSignal;
 }
 

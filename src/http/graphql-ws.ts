@@ -41,15 +41,17 @@ export function mountGraphQLWs(deps: GraphQLDeps, yoga: GraphQLServer, server: S
   const allowedOrigin = originPolicy(config);
   const hostAllowed = hostPolicy(config);
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.MAX_BODY_BYTES });
-  /** Each socket's id (in its log lines) and its operations by graphql-ws id. */
-  const connections = new WeakMap<object, { connectionId: string; operations: Map<string, OperationLog> }>();
+  /** Each socket's id (in its log lines), its operations by graphql-ws id, and a signal that aborts when it closes (ends a wait-mode mutation). */
+  const connections = new WeakMap<object, { connectionId: string; operations: Map<string, OperationLog>; closed: AbortController }>();
   wss.on("connection", (socket, req: IncomingMessage) => {
     const connectionId = randomUUID();
     const opened = performance.now();
-    connections.set(socket, { connectionId, operations: new Map() });
+    const closed = new AbortController();
+    connections.set(socket, { connectionId, operations: new Map(), closed });
     deps.metrics.wsConnections.inc();
     logger.info({ connectionId, remoteAddress: req.socket.remoteAddress, origin: req.headers.origin }, "graphql-ws connected");
     socket.once("close", (code, reason) => {
+      closed.abort();
       deps.metrics.wsConnections.dec();
       for (const id of connections.get(socket)?.operations.keys() ?? []) finish(socket, id); // still running when the socket went
       logger.info({ connectionId, code, reason: reason.toString().slice(0, 120), ms: Math.round(performance.now() - opened) }, "graphql-ws closed");
@@ -139,6 +141,7 @@ export function mountGraphQLWs(deps: GraphQLDeps, yoga: GraphQLServer, server: S
           params: payload,
           requestId,
           note: (note: OperationNote) => Object.assign(operation, note),
+          signal: connections.get(ctx.extra.socket)?.closed.signal,
         });
         // graphql-armor's limits throw from parse (tokens) and validate (depth,
         // aliases): answer them as the operation's errors, as over HTTP, instead

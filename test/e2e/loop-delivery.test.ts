@@ -294,6 +294,17 @@ for (const backend of await backends()) {
       expect(await pending).toBeInstanceOf(Error);
       await eventually(() => server.app.bus.listenerCount() === before, 3_000, "the wait to stop listening");
       expect((await sessionState(url, sessionId)).status).toBe("ACTIVE"); // the turn it waited behind still runs
+
+      // The same over graphql-ws: closing the socket ends a waitMs mutation sent on it.
+      const socket = wsClient(url);
+      const waiting = subscribeWs(socket, CREATE.replace("turnId delivery", "turnId delivery session { status }"), {
+        i: { sessionId, message: { content: text("next again") }, waitMs: 600_000 },
+      });
+      await eventually(() => server.app.bus.listenerCount() > before, 10_000, "the socket's wait to listen");
+      await socket.dispose();
+      await eventually(() => server.app.bus.listenerCount() === before, 3_000, "the socket's wait to stop listening");
+      waiting.stop();
+      expect((await sessionState(url, sessionId)).status).toBe("ACTIVE");
       stream.stop();
       await rest(url, "POST", `/v1/sessions/${sessionId}/cancel`);
     });
