@@ -91,6 +91,9 @@ for (const backend of await backends()) {
       expect(answers(all)[1]).toMatch(/^You said: "also mention dragons"/);
       expect(all.find((e) => e.type === "turn.completed")!.data.iterations).toBe(2);
       expect(all.filter((e) => e.type === "output.message.started").map((e) => e.data.iteration)).toEqual([1, 2]);
+      // A steered message a step took in is answered: the turn's end is a boundary to fork at, and the copy keeps its delivery.
+      const fork = await gqlData(url, `mutation($i: ForkSessionInput!) { forkSession(input: $i) { id } }`, { i: { sessionId, atSequence: all.at(-1)!.sequence } });
+      expect((await deliveries(fork.forkSession.id)).map((m: { delivery: string | null }) => m.delivery)).toEqual(["STARTED", "STEERED", null, null]);
       const nodes = await deliveries(sessionId);
       expect(nodes.map((m: { role: string; delivery: string | null }) => [m.role, m.delivery])).toEqual([
         ["USER", "STARTED"],
@@ -147,6 +150,10 @@ for (const backend of await backends()) {
       expect(turns).toEqual([first.id, steered.id, queued.id]);
       expect(all.find((e) => e.type === "turn.completed")!.data.iterations).toBe(1);
       expect(answers(all)[1]).toMatch(/^You said: "one more thing"/);
+      // At the first turn's end the steered message still waited for its turn: no fork there.
+      const firstIdle = all.find(isEnd)!.sequence;
+      const fork = await gql(url, `mutation($i: ForkSessionInput!) { forkSession(input: $i) { id } }`, { i: { sessionId, atSequence: firstIdle } });
+      expect(fork.errors?.[0]?.extensions).toMatchObject({ code: "VALIDATION_FAILED", field: "atSequence" });
     });
 
     it("INTERRUPT a running turn: cancelled as interrupted with its partial answer, then it runs before the message queued earlier", async () => {
