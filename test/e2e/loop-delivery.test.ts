@@ -343,7 +343,10 @@ describe("INTERRUPT across instances (PostgreSQL, PUBSUB=postgres)", async () =>
       sub.stop();
       const events = all();
       expect(gapless(events)).toBe(true);
-      expect(events.find((e) => e.type === "turn.cancelled")!.data.reason).toBe("interrupted");
+      const cancelled = events.find((e) => e.type === "turn.cancelled")!;
+      expect(cancelled.data.reason).toBe("interrupted");
+      const posted = events.find((e) => e.type === "input.message" && e.context.inputMessageId === urgent.id)!;
+      console.log(`[interrupt] posted on B → turn.cancelled on A: ${Date.parse(cancelled.ts) - Date.parse(posted.ts)} ms`);
       const partial = events.find((e) => e.type === "output.message.completed")!;
       expect(partial.data.message.metadata).toEqual({ partial: true });
       expect(textOf(partial).length).toBeLessThan(`You said: "${long("far", 150)}"`.length);
