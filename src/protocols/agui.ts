@@ -7,8 +7,7 @@
 import { EventType, type BaseEvent, type Message as AguiMessage, type ResumeEntry, type RunFinishedOutcome, type Tool as AguiTool } from "@ag-ui/core";
 import type { InputPart, JsonObject } from "../domain/content.js";
 import { validation } from "../errors.js";
-import type { ToolAnswer, ToolDecision } from "../service/protocols.js";
-import { answerText, messageOf, str, textParts, toolCallsOf, toolResultText, TURN_END, type LogEvent, type TurnSpan } from "./log-event.js";
+import { answerText, messageOf, str, textParts, toolCallsOf, toolResultText, TURN_END, type LogEvent, type ToolAnswer, type ToolDecision, type TurnSpan } from "./log-event.js";
 import { TurnWaits, type WaitingCall } from "./turn-waits.js";
 
 export interface AguiRun extends TurnSpan {

@@ -7,9 +7,8 @@
 import type { UIMessage, UIMessageChunk } from "ai";
 import type { InputPart } from "../domain/content.js";
 import { validation } from "../errors.js";
-import { answerText, messageOf, str, textParts, toolCallsOf, toolResultText, TURN_END, type LogEvent, type TurnSpan } from "./log-event.js";
+import { answerText, messageOf, str, textParts, toolCallsOf, toolResultText, TURN_END, type LogEvent, type ToolAnswer, type ToolDecision, type TurnSpan } from "./log-event.js";
 import { TurnWaits } from "./turn-waits.js";
-import type { ToolAnswer, ToolDecision } from "../service/protocols.js";
 
 type Case = (event: LogEvent, state: TurnState) => UIMessageChunk[];
 

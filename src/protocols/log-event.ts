@@ -40,6 +40,21 @@ export function toolResultText(data: JsonObject): string {
   return text || str(data, "error");
 }
 
+/** A client's result for a call; `field` is where the protocol's request holds it (named in errors). */
+export interface ToolAnswer {
+  toolCallId: string;
+  content: InputPart[];
+  isError: boolean;
+  field: string;
+}
+
+export interface ToolDecision {
+  toolCallId: string;
+  approve: boolean;
+  reason: string | null;
+  field: string;
+}
+
 /** A client's tool answer as Parley content: its text, or the JSON of anything else (content may not be empty). */
 export function answerText(value: unknown): InputPart[] {
   return [{ type: "text", text: typeof value === "string" && value !== "" ? value : JSON.stringify(value ?? null) }];

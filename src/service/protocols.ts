@@ -4,6 +4,7 @@
 // stream of the log; no second source of truth, no second turn runner.
 import type { InputPart } from "../domain/content.js";
 import { AppError, notFound, validation } from "../errors.js";
+import type { ToolAnswer, ToolDecision } from "../protocols/log-event.js";
 import type { WaitingCall } from "../protocols/turn-waits.js";
 import { isId } from "../ids.js";
 import type { PendingCallRecord } from "../store/pending-calls.js";
@@ -23,21 +24,6 @@ export interface NewUserMessage {
   content: InputPart[];
   /** Client tools for this turn, as the protocol gave them (`field` names them in errors). */
   clientTools?: { field: string; tools: unknown[] };
-}
-
-/** A client's result for a call; `field` is where the protocol's request holds it (named in errors). */
-export interface ToolAnswer {
-  toolCallId: string;
-  content: InputPart[];
-  isError: boolean;
-  field: string;
-}
-
-export interface ToolDecision {
-  toolCallId: string;
-  approve: boolean;
-  reason: string | null;
-  field: string;
 }
 
 /** What answering did: which waiting calls it answered, in which turn, and what still waits. */
