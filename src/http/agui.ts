@@ -66,7 +66,7 @@ export function aguiRoute(deps: ProtocolRouteDeps): Route {
       const answered = await protocols.answer(actor, sessionId, toolResultsOf(input.messages), decisionsOf(input.resume), true);
       const newest = newestUserMessage(input.messages);
       if (newest && !(await protocols.storedTurn(sessionId, newest.id))) {
-        const turn = await protocols.post(actor, sessionId, { ...newest, clientTools: { field: "tools", tools: clientToolsOf(input.tools) } });
+        const turn = await protocols.post(actor, sessionId, { ...newest, clientTools: clientToolsOf(input.tools) });
         const run = await protocols.recordRun({ sessionId, runId: input.runId, ...turn });
         await streamRun(res, protocols, actor, sessionId, new AguiRunMapper({ ...run, ...ids }), run.turnId, null);
       } else if (answered.turn && answered.waiting.length > 0) {

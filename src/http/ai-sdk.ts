@@ -58,7 +58,7 @@ export function aiSdkRoute(deps: ProtocolRouteDeps): Route {
     // A message stored before (a retried POST) is not posted again.
     const stored = newest && (await protocols.storedTurn(sessionId, newest.id));
     if (newest && !stored) {
-      const turn = await protocols.post(actor, sessionId, { ...newest, clientTools: { field: "clientTools", tools: parsed.data.clientTools ?? [] } });
+      const turn = await protocols.post(actor, sessionId, { ...newest, clientTools: parsed.data.clientTools });
       return streamTurn(protocols, actor, res, sessionId, turn, { waitsFrom: 0 });
     }
     if (answered.turn) {

@@ -212,21 +212,21 @@ function userContent(content: string | readonly { type: string; [key: string]: u
 
 /** `role: "tool"` messages as client results (a message with `error` is an error result). Which of them answer a waiting call is the service's to judge. */
 export function toolResultsOf(messages: readonly AguiMessage[]): ToolAnswer[] {
-  return messages.flatMap((m, i): ToolAnswer[] => {
+  return messages.flatMap((m): ToolAnswer[] => {
     if (m.role !== "tool") return [];
     const text = typeof m.content === "string" ? m.content : m.content.flatMap((p) => (p.type === "text" ? [p.text] : [])).join("");
     const isError = typeof m.error === "string";
-    return [{ toolCallId: m.toolCallId, content: answerText(text || (isError ? m.error : text)), isError, field: `messages[${i}]` }];
+    return [{ toolCallId: m.toolCallId, content: answerText(text || (isError ? m.error : text)), isError }];
   });
 }
 
 /** `resume` entries as decisions: `resolved` with `payload.approve` not false approves; anything else rejects, `payload.reason` the reason. */
 export function decisionsOf(resume: readonly ResumeEntry[] | undefined): ToolDecision[] {
-  return (resume ?? []).map((entry, i) => {
+  return (resume ?? []).map((entry) => {
     const payload = (typeof entry.payload === "object" && entry.payload !== null ? entry.payload : {}) as { approve?: unknown; reason?: unknown };
     const approve = entry.status === "resolved" && payload.approve !== false;
     const reason = !approve && typeof payload.reason === "string" && payload.reason !== "" ? payload.reason : null;
-    return { toolCallId: entry.interruptId, approve, reason, field: `resume[${i}]` };
+    return { toolCallId: entry.interruptId, approve, reason };
   });
 }
 

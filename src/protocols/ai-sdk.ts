@@ -171,18 +171,16 @@ type ToolPart = Extract<UIMessage["parts"][number], { toolCallId: string }>;
  * answered part's call, to find the wait a resent request continues.
  */
 export function toolAnswersOf(messages: readonly UIMessage[]): { results: ToolAnswer[]; decisions: ToolDecision[]; ids: string[] } {
-  const index = messages.length - 1;
-  const last = messages[index];
+  const last = messages.at(-1);
   const out = { results: [] as ToolAnswer[], decisions: [] as ToolDecision[], ids: [] as string[] };
   if (!last || last.role !== "assistant") return out;
-  last.parts.forEach((p, i) => {
+  last.parts.forEach((p) => {
     if (p.type !== "dynamic-tool" && !p.type.startsWith("tool-")) return;
     const part = p as ToolPart;
-    const field = `messages[${index}].parts[${i}]`;
-    if (part.state === "output-available") out.results.push({ toolCallId: part.toolCallId, content: answerText(part.output), isError: false, field });
-    else if (part.state === "output-error") out.results.push({ toolCallId: part.toolCallId, content: answerText(part.errorText), isError: true, field });
+    if (part.state === "output-available") out.results.push({ toolCallId: part.toolCallId, content: answerText(part.output), isError: false });
+    else if (part.state === "output-error") out.results.push({ toolCallId: part.toolCallId, content: answerText(part.errorText), isError: true });
     else if (part.state === "approval-responded") {
-      out.decisions.push({ toolCallId: part.toolCallId, approve: part.approval.approved, reason: part.approval.reason || null, field });
+      out.decisions.push({ toolCallId: part.toolCallId, approve: part.approval.approved, reason: part.approval.reason || null });
     } else return;
     out.ids.push(part.toolCallId);
   });

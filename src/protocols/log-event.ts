@@ -40,19 +40,17 @@ export function toolResultText(data: JsonObject): string {
   return text || str(data, "error");
 }
 
-/** A client's result for a call; `field` is where the protocol's request holds it (named in errors). */
+/** A client's result for a waiting call, as a protocol's request carries it. */
 export interface ToolAnswer {
   toolCallId: string;
   content: InputPart[];
   isError: boolean;
-  field: string;
 }
 
 export interface ToolDecision {
   toolCallId: string;
   approve: boolean;
   reason: string | null;
-  field: string;
 }
 
 /** A client's tool answer as Parley content: its text, or the JSON of anything else (content may not be empty). */

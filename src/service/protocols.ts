@@ -3,7 +3,7 @@
 // turn waits for (SPEC §11) once, and which turn a request streams. The streams themselves are the shared replay-then-live
 // stream of the log; no second source of truth, no second turn runner.
 import type { InputPart } from "../domain/content.js";
-import { AppError, notFound, validation } from "../errors.js";
+import { notFound, validation } from "../errors.js";
 import type { ToolAnswer, ToolDecision } from "../protocols/log-event.js";
 import type { WaitingCall } from "../protocols/turn-waits.js";
 import { isId } from "../ids.js";
@@ -22,8 +22,8 @@ export interface NewUserMessage {
   /** The protocol's message id: the idempotency key, so a resend is not stored twice. */
   id: string;
   content: InputPart[];
-  /** Client tools for this turn, as the protocol gave them (`field` names them in errors). */
-  clientTools?: { field: string; tools: unknown[] };
+  /** Client tools for this turn (checked first with checkClientTools, which names the protocol's field). */
+  clientTools?: unknown[];
 }
 
 /** What answering did: which waiting calls it answered, in which turn, and what still waits. */
@@ -74,11 +74,8 @@ export class ProtocolService {
 
   /** Posts a user message (idempotent by its protocol id) and returns its turn. */
   async post(actor: Actor, sessionId: string, message: NewUserMessage): Promise<TurnStart> {
-    const tools = message.clientTools;
-    const controls = tools && tools.tools.length > 0 ? { clientTools: tools.tools } : undefined;
-    const row = await renamingFields("controls.clientTools", tools?.field ?? "", () =>
-      this.deps.messages.create(actor, { sessionId, message: { role: "user", content: message.content }, controls, idempotencyKey: message.id }),
-    );
+    const controls = message.clientTools?.length ? { clientTools: message.clientTools } : undefined;
+    const row = await this.deps.messages.create(actor, { sessionId, message: { role: "user", content: message.content }, controls, idempotencyKey: message.id });
     if (!row.turnId) throw new Error(`message ${row.id} has no turn`);
     return { turnId: row.turnId, startSequence: row.sequence };
   }
@@ -92,6 +89,7 @@ export class ProtocolService {
    * is CONFLICT and an unknown call VALIDATION_FAILED.
    */
   async answer(actor: Actor, sessionId: string, results: ToolAnswer[], decisions: ToolDecision[], strictDecisions = false): Promise<Answered> {
+    if (results.length === 0 && decisions.length === 0) return { answered: [], turn: null, before: 0, after: 0, waiting: [] };
     const session = await this.deps.sessions.get(actor, sessionId);
     const open = await this.deps.toolResults.waitingCalls(actor, sessionId);
     const waits = (id: string, kind: string) => open.some((c) => c.toolCall.id === id && c.kind === kind);
@@ -100,10 +98,10 @@ export class ProtocolService {
     const answered = [...newResults.map((r) => r.toolCallId), ...sentDecisions.filter((d) => waits(d.toolCallId, "approval")).map((d) => d.toolCallId)];
     let after = session;
     if (newResults.length > 0) {
-      after = await renamingFields("results", newResults, () => this.deps.toolResults.submit(actor, sessionId, newResults.map(({ field: _, ...r }) => r)));
+      after = await this.deps.toolResults.submit(actor, sessionId, newResults);
     }
     if (sentDecisions.length > 0) {
-      after = await renamingFields("decisions", sentDecisions, () => this.deps.toolResults.decide(actor, sessionId, sentDecisions.map(({ field: _, ...d }) => d)));
+      after = await this.deps.toolResults.decide(actor, sessionId, sentDecisions);
     }
     const first = open.find((c) => answered.includes(c.toolCall.id));
     const turn = first ? await this.links.turnStart(sessionId, first.turnId) : null;
@@ -157,23 +155,3 @@ export class ProtocolService {
 
 const asWaiting = (calls: readonly PendingCallRecord[]): WaitingCall[] =>
   calls.map((c) => ({ id: c.toolCall.id, name: c.toolCall.name, kind: c.kind, expiresAt: c.expiresAt.toISOString() }));
-
-/**
- * Runs `fn`, renaming the field of its validation error from the service's
- * name to the protocol's: `from[i]…` → the entry's own `field` for a batch,
- * or the prefix `from` → `to`.
- */
-async function renamingFields<T>(from: string, to: string | readonly { field: string }[], fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (!(error instanceof AppError) || !error.field?.startsWith(from)) throw error;
-    let field = error.field;
-    if (typeof to === "string") field = to + field.slice(from.length);
-    else {
-      const entry = to[Number(/^\w+\[(\d+)\]/.exec(field)?.[1] ?? -1)];
-      if (entry) field = entry.field;
-    }
-    throw new AppError(error.code, error.message, field);
-  }
-}
