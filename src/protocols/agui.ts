@@ -30,7 +30,7 @@ interface RunState {
   openText: string | null;
 }
 
-/** A run that stops where the turn waits now (its answers left calls open): after the event at `sequence`, with these calls. */
+/** A run that stops where the turn waits now (its answers left calls open): after the event at `sequence`, with these calls, if the turn has reached its wait by then. */
 export interface RunEnd {
   sequence: number;
   waiting: readonly WaitingCall[];
@@ -67,7 +67,8 @@ export class AguiRunMapper {
       if (wait) events.push(...this.finish(wait));
       if (TURN_END.has(event.type)) this.finished = true;
     }
-    if (this.end && !this.finished && event.sequence >= this.end.sequence) events.push(...this.open(), ...this.finish(this.end.waiting));
+    // Only at a wait: a turn still running the step's server tools goes on to its wait.
+    if (this.end && !this.finished && event.sequence >= this.end.sequence && this.state.waits.atWait) events.push(...this.open(), ...this.finish(this.end.waiting));
     return events.map((e, n) => ({ id: frameId(event.sequence, n), event: { ...e, timestamp: event.ts.getTime() } }));
   }
 

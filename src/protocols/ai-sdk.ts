@@ -26,7 +26,7 @@ export interface StreamScope {
   waitsFrom: number;
   /** Continue the message after the answers to these calls: chunks start where the turn goes on after their wait. */
   continueAfter?: ReadonlySet<string>;
-  /** The turn waits at this sequence now: the stream stops there. */
+  /** The turn waits at this sequence now: the stream stops there (if the events show the wait by then; else at the wait). */
   endAt?: number;
 }
 
@@ -63,7 +63,8 @@ export class AiSdkTurnMapper {
         if (TURN_END.has(event.type)) this.finished = true;
       }
     }
-    if (this.scope.endAt !== undefined && !this.finished && event.sequence >= this.scope.endAt) out.push(...this.start(), ...this.finish());
+    // Only at a wait: a turn still running the step's server tools goes on to its wait.
+    if (this.scope.endAt !== undefined && !this.finished && event.sequence >= this.scope.endAt && waits.atWait) out.push(...this.start(), ...this.finish());
     return out;
   }
 

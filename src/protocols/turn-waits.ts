@@ -33,9 +33,12 @@ export class TurnWaits {
   private steps = 0;
   private readonly stepOfCall = new Map<string, number>();
   private readonly kinds = new Map<string, WaitKind>();
+  /** True from the event where the turn starts waiting until it goes on (answers that leave calls open keep it). */
+  atWait = false;
 
   /** The calls the turn waits for when `event` is where it starts waiting, else null. */
   observe(event: LogEvent): WaitingCall[] | null {
+    if (AFTER_WAIT.has(event.type) || (event.type === "tool.started" && this.atWait)) this.atWait = false;
     if (event.type === "output.message.completed") {
       const calls = toolCallsOf(messageOf(event.data)).map((c) => c.id);
       if (calls.length === 0) return null;
@@ -86,6 +89,7 @@ export class TurnWaits {
     const settled = step.calls.every((id) => step.requested.has(id) || step.completed.has(id));
     if (open.length === 0 || !settled) return null;
     step.waited = true;
+    this.atWait = true;
     return open;
   }
 }

@@ -31,6 +31,15 @@ describe("TurnWaits", () => {
     expect(run(waits, [step("a"), requested("a", "approval"), started("a"), completed("a")])).toEqual([null, ["approval:a"], null, null]);
   });
 
+  it("atWait holds from the wait until the turn goes on, through answers that leave calls open", () => {
+    const waits = new TurnWaits();
+    const seen = [step("a", "b", "s"), requested("a", "client"), requested("b", "client"), started("s"), completed("s"), completed("a"), event("turn.resumed", {})].map((e) => {
+      waits.observe(e);
+      return waits.atWait;
+    });
+    expect(seen).toEqual([false, false, false, false, true, true, false]);
+  });
+
   it("steps without waiting calls never wait; kinds are remembered per call", () => {
     const waits = new TurnWaits();
     expect(run(waits, [step("s"), started("s"), completed("s")]).every((w) => w === null)).toBe(true);
