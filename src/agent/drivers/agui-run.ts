@@ -3,7 +3,7 @@
 // a deadline — no response, or no event, for `timeoutMs` fails it — and
 // every failure as a DriverError. The turn's signal aborts the request.
 import { HttpAgent, transformChunks, verifyEvents } from "@ag-ui/client";
-import type { BaseEvent, RunAgentInput } from "@ag-ui/core";
+import { AGUIError, type BaseEvent, type RunAgentInput } from "@ag-ui/core";
 import { causeChain } from "./cause.js";
 import { DriverError, type StepContinuation } from "./driver.js";
 
@@ -130,7 +130,7 @@ function toDriverError(error: unknown): DriverError {
     return new DriverError(`The upstream agent rejected the request (HTTP ${status}).`, detail);
   }
   if (error instanceof TypeError) return new DriverError("The upstream agent could not be reached.", detail, "model_unavailable");
-  if (error instanceof Error && error.name === "AGUIError") return new DriverError("The upstream agent broke the AG-UI protocol.", detail);
+  if (error instanceof AGUIError) return new DriverError("The upstream agent broke the AG-UI protocol.", detail);
   return new DriverError("The upstream agent call failed.", detail);
 }
 
