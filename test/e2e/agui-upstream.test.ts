@@ -135,6 +135,19 @@ for (const backend of await backends()) {
       expect(sse.find((e) => e.type === "tool.completed")!.data).toEqual(completed);
     });
 
+    it("an agent's maxIterations ends a split run after its last step: the upstream request is closed, not left open", async () => {
+      const { createAgent } = await gqlData(url, `mutation($input: CreateAgentInput!) { createAgent(input: $input) { id } }`, {
+        input: { name: "one-step", maxIterations: 1 },
+      });
+      const sessionId = await createSession(url, { agentId: createAgent.id });
+      const before = agent.server.requests.length;
+      // The upstream would go on (heartbeats for 20 s) after its tool result: Parley must close the request itself.
+      const events = withoutDeltas(await turn(sessionId, "weather in Rome, slowly"));
+      expect(events.slice(-4).map((e) => e.type)).toEqual(["tool.started", "tool.completed", "turn.failed", "session.idled"]);
+      expect(events.at(-2)!.data.error_code).toBe("max_iterations");
+      await withTimeout(agent.server.closed(before), 10_000, "the upstream request to close");
+    });
+
     it("a server tool the upstream asks for: Parley runs calculator and sends its result in the next RunAgentInput", async () => {
       const sessionId = await createSession(url);
       const events = withoutDeltas(await turn(sessionId, "calculate 6*7"));

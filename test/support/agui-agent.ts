@@ -4,6 +4,7 @@
 // "model" is a small script keyed on the newest message:
 //   a tool message               → "The upstream got: <result>." (the answer to a call it asked for)
 //   "weather in <city>"          → it runs its own get_weather tool (TOOL_CALL_* then TOOL_CALL_RESULT), then answers
+//   "weather in <city>, slowly"  → the same, but after the result it sends a CUSTOM heartbeat every 100 ms for 20 s first
 //   "calculate <expression>"     → asks for Parley's `calculator` (a call without a result, then RUN_FINISHED)
 //   "pick a color"               → asks for the frontend's `pick_color` (a client tool)
 //   "fail"                       → RUN_ERROR
@@ -91,7 +92,7 @@ async function respond(input: RunAgentInput, emit: Emit, open: () => boolean): P
     emit({ type: EventType.TEXT_MESSAGE_END, messageId });
     return finish();
   }
-  if ((match = /^weather in (\w+)$/.exec(text))) {
+  if ((match = /^weather in (\w+)(, slowly)?$/.exec(text))) {
     const city = match[1]!;
     const messageId = await say(emit, "Let me look that up.");
     const toolCallId = `up_${randomUUID()}`;
@@ -100,6 +101,10 @@ async function respond(input: RunAgentInput, emit: Emit, open: () => boolean): P
     emit({ type: EventType.TOOL_CALL_ARGS, toolCallId, delta: JSON.stringify(city) + "}" });
     emit({ type: EventType.TOOL_CALL_END, toolCallId });
     emit({ type: EventType.TOOL_CALL_RESULT, messageId: randomUUID(), toolCallId, content: WEATHER_RESULT(city), role: "tool" });
+    for (let i = 0; match[2] && i < 200 && open(); i++) {
+      emit({ type: EventType.CUSTOM, name: "heartbeat", value: i });
+      await new Promise((r) => setTimeout(r, 100));
+    }
     await say(emit, `It is sunny in ${city}.`);
     return finish();
   }
