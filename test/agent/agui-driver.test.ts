@@ -234,10 +234,29 @@ describe("agui driver", () => {
     expect(error.detail).toContain("graph not loaded");
   });
 
-  it("a stream that ends without RUN_FINISHED, or breaks the protocol, is llm_error", async () => {
+  it("a stream that ends or breaks off without RUN_FINISHED, or breaks the protocol, is llm_error", async () => {
+    const brokeOff = { code: "llm_error", message: "The upstream agent's stream broke off before the run finished." };
     const cut = await fakeServer((_req, res, body) => stream(res, [run(body), { type: EventType.TEXT_MESSAGE_CHUNK, messageId: "m", delta: "Half" }]));
     const a = request(cut);
-    expect(await stepError(a.driver.step(a.request, () => {}))).toMatchObject({ code: "llm_error" });
+    expect(await stepError(a.driver.step(a.request, () => {}))).toMatchObject(brokeOff);
+
+    // The connection dies mid-run (the agent's process crashed): not "unreachable", it had answered.
+    const reset = await fakeServer(async (_req, res, body) => {
+      stream(res, [run(body), { type: EventType.TEXT_MESSAGE_CHUNK, messageId: "m", delta: "Half" }], false);
+      await new Promise((r) => setTimeout(r, 50));
+      res.socket?.destroy();
+    });
+    const r = request(reset);
+    const deltas: string[] = [];
+    expect(await stepError(r.driver.step(r.request, (d) => deltas.push(d)))).toMatchObject(brokeOff);
+    expect(deltas).toEqual(["Half"]);
+
+    const garbled = await fakeServer((_req, res, body) => {
+      stream(res, [run(body)], false);
+      res.end("data: {not json\n\n");
+    });
+    const g = request(garbled);
+    expect(await stepError(g.driver.step(g.request, () => {}))).toMatchObject({ code: "llm_error" });
 
     const broken = await fakeServer((_req, res, body) => stream(res, [run(body), { type: EventType.TEXT_MESSAGE_CONTENT, messageId: "nope", delta: "x" }, done(body)]));
     const b = request(broken);

@@ -3,7 +3,7 @@
 // a deadline — no response, or no event, for `timeoutMs` fails it — and
 // every failure as a DriverError. The turn's signal aborts the request.
 import { HttpAgent, transformChunks, verifyEvents } from "@ag-ui/client";
-import { AGUIError, type BaseEvent, type RunAgentInput } from "@ag-ui/core";
+import { AGUIError, EventType, type BaseEvent, type RunAgentInput } from "@ag-ui/core";
 import { causeChain } from "./cause.js";
 import { DriverError, type StepContinuation } from "./driver.js";
 
@@ -22,6 +22,10 @@ export class UpstreamRun implements StepContinuation {
   private wake: (() => void) | null = null;
   private timer: NodeJS.Timeout | undefined;
   private timedOut = false;
+  /** The network error that broke the response body, if one did (HttpAgent only sees an AbortError then). */
+  private streamError: unknown;
+  /** Whether any event came: a network error after that is a broken stream, not an unreachable agent. */
+  private answered = false;
   private closed = false;
   private readonly unsubscribe: () => void;
   private readonly detach: () => void;
@@ -35,7 +39,14 @@ export class UpstreamRun implements StepContinuation {
     if (signal.aborted) onAbort();
     signal.addEventListener("abort", onAbort, { once: true });
     this.detach = () => signal.removeEventListener("abort", onAbort);
-    const agent = new HttpAgent({ url: options.url, headers: options.headers });
+    const agent = new HttpAgent({
+      url: options.url,
+      headers: options.headers,
+      fetch: async (url, init) =>
+        guardBody(await fetch(url, init), (error) => {
+          if (!this.controller.signal.aborted) this.streamError ??= error; // our own abort is not the agent's failure
+        }),
+    });
     agent.abortController = this.controller; // HttpAgent sends its request with this controller's signal
     this.arm();
     // Chunk events become START/CONTENT/END; events out of protocol order end the run with an error.
@@ -56,10 +67,16 @@ export class UpstreamRun implements StepContinuation {
       if (this.controller.signal.aborted) throw this.abortError();
       const item = this.items.shift();
       if (item) {
-        if ("event" in item) return item.event;
+        // After a broken body HttpAgent reports a RUN_ERROR of its own ("abort"): the network error is the real story.
+        const synthetic = "event" in item && item.event.type === EventType.RUN_ERROR && this.streamError !== undefined;
+        if ("event" in item && !synthetic) {
+          this.answered = true;
+          return item.event;
+        }
         this.close();
-        if ("error" in item) throw toDriverError(item.error);
-        throw new DriverError("The upstream agent's stream ended before the run finished.", "the response ended without RUN_FINISHED or RUN_ERROR");
+        if (this.streamError !== undefined) throw toDriverError(this.streamError, this.answered);
+        if ("error" in item) throw toDriverError(item.error, this.answered);
+        throw new DriverError(BROKE_OFF, "the response ended without RUN_FINISHED or RUN_ERROR");
       }
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
@@ -116,8 +133,36 @@ export class UpstreamRun implements StepContinuation {
   }
 }
 
+/**
+ * The response with a body whose failure is reported to `onError` and then
+ * surfaces as an AbortError. HttpAgent cancels the body's reader when its
+ * stream ends and rethrows any rejection that is not an AbortError; a body
+ * that broke (the agent's process died mid-run) rejects that cancel with the
+ * network error, which would be an unhandled rejection and stop the server.
+ */
+function guardBody(response: Response, onError: (error: unknown) => void): Response {
+  if (!response.ok || !response.body) return response;
+  const reader = response.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        onError(error);
+        controller.error(new DOMException("the upstream response broke off", "AbortError"));
+      }
+    },
+    cancel: (reason) => reader.cancel(reason).catch(() => {}),
+  });
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
+const BROKE_OFF = "The upstream agent's stream broke off before the run finished.";
+
 /** HttpAgent's failures: HTTP errors carry `status` (and the body in the message), network errors are fetch's TypeError. */
-function toDriverError(error: unknown): DriverError {
+function toDriverError(error: unknown, answered: boolean): DriverError {
   if (error instanceof DriverError) return error;
   const message = error instanceof Error ? error.message : String(error);
   const detail = (error instanceof Error ? `${message}${causeChain(message, error.cause)}` : message).slice(0, 1000);
@@ -129,7 +174,9 @@ function toDriverError(error: unknown): DriverError {
     if (status >= 500) return new DriverError(`The upstream agent failed (HTTP ${status}).`, detail);
     return new DriverError(`The upstream agent rejected the request (HTTP ${status}).`, detail);
   }
-  if (error instanceof TypeError) return new DriverError("The upstream agent could not be reached.", detail, "model_unavailable");
+  if (error instanceof TypeError) {
+    return answered ? new DriverError(BROKE_OFF, detail) : new DriverError("The upstream agent could not be reached.", detail, "model_unavailable");
+  }
   if (error instanceof AGUIError) return new DriverError("The upstream agent broke the AG-UI protocol.", detail);
   return new DriverError("The upstream agent call failed.", detail);
 }
