@@ -4,7 +4,8 @@
 // as clients see it — GraphQL messages, graphql-ws events, REST SSE and
 // Parley's own AG-UI route (HttpAgent) — and as the upstream sees it: the
 // RunAgentInput of every request (threadId, runIds, message ids, tools, the
-// tool results of the next step, the configured headers).
+// tool results of the next step, the configured headers). Server tools, client
+// tools and approvals the upstream asks for go through §11 like any other.
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";
 import { HttpAgent } from "@ag-ui/client";
@@ -200,6 +201,33 @@ for (const backend of await backends()) {
       expect(rest.find((e) => e.type === "output.message.completed")!.data.message.content).toEqual([{ type: "text", text: "The upstream got: teal." }]);
       const second = inputsOf(sessionId)[1]!;
       expect(second.messages.at(-1)).toMatchObject({ role: "tool", toolCallId: requested.tool_call.id, content: "teal" });
+    });
+
+    it("a server tool that needs approval waits for decideToolCalls, runs once approved, and its result goes up", async () => {
+      const { createAgent } = await gqlData(url, `mutation($input: CreateAgentInput!) { createAgent(input: $input) { id } }`, {
+        input: { name: "careful", instructions: "Ask before computing.", approvalRequired: ["calculator"] },
+      });
+      const sessionId = await createSession(url, { agentId: createAgent.id });
+      const waiting = withoutDeltas(await turn(sessionId, "calculate 5*5"));
+      const requested = waiting.find((e) => e.type === "tool.call_requested")!.data;
+      expect(requested).toMatchObject({ kind: "approval", tool_call: { name: "calculator", arguments: { expression: "5*5" } } });
+      // The agent's instructions lead the request as a system message.
+      expect(inputsOf(sessionId)[0]!.messages[0]).toEqual({ id: "parley_instructions", role: "system", content: "Ask before computing." });
+
+      await eventually(async () => (await sessionState(url, sessionId)).status === "WAITING_FOR_TOOL_RESULTS", 10_000, "the session to wait");
+      const sub = subscribeWs<{ sessionEvents: Ev }>(client, EVENTS, { id: sessionId, after: waiting.at(-1)!.sequence });
+      await gqlData(url, `mutation($s: ID!, $d: [ToolDecisionInput!]!) { decideToolCalls(sessionId: $s, decisions: $d) { status } }`, {
+        s: sessionId,
+        d: [{ toolCallId: requested.tool_call.id, approve: true }],
+      });
+      const rest = withoutDeltas((await sub.until((rs) => rs.some((r) => r.data!.sessionEvents.type === "session.idled"))).map((r) => r.data!.sessionEvents));
+      sub.stop();
+      expect(rest.map((e) => e.type)).toEqual([
+        "tool.started", "tool.completed", "turn.resumed", "output.message.started", "output.message.completed", "turn.completed", "session.idled",
+      ]);
+      expect(rest.find((e) => e.type === "output.message.completed")!.data.message.content).toEqual([{ type: "text", text: "The upstream got: 25." }]);
+      expect(inputsOf(sessionId)).toHaveLength(2);
+      expect(inputsOf(sessionId)[1]!.messages.at(-1)).toMatchObject({ role: "tool", toolCallId: requested.tool_call.id, content: "25" });
     });
 
     it("Parley's own AG-UI route serves an upstream turn: its text, the upstream's own tool call and result", async () => {
