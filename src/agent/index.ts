@@ -60,5 +60,10 @@ async function providerDriver(config: Config): Promise<{ name: string; model: st
       driver: createAnthropicDriver({ baseURL: config.ANTHROPIC_BASE_URL, apiKey: config.ANTHROPIC_API_KEY }),
     };
   }
+  if (config.AGENT_DRIVER === "agui") {
+    const { createAguiDriver } = await import("./drivers/agui.js");
+    const url = config.AGUI_AGENT_URL!; // required with AGENT_DRIVER=agui (config.ts)
+    return { name: "agui", model: "agui", driver: createAguiDriver({ url, headers: config.AGUI_AGENT_HEADERS, timeoutMs: config.AGUI_REQUEST_TIMEOUT_MS }) };
+  }
   return null;
 }

@@ -15,7 +15,7 @@ import type { Store } from "../store/index.js";
 import type { Turn } from "../store/turns.js";
 import type { Model } from "../store/models.js";
 import { DeltaWriter } from "./delta-writer.js";
-import { DriverError, type AgentDriver } from "./drivers/driver.js";
+import { DriverError, type AgentDriver, type StepContinuation } from "./drivers/driver.js";
 import { toolSpecs, type ToolCatalog } from "./tools/catalog.js";
 
 /** Why a running turn was aborted: the client cancelled, or the process stops/lost the lease (write nothing). */
@@ -105,6 +105,8 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
   const hints = { ...(isJsonObject(session.hints) ? session.hints : {}), ...(controls.hints ?? {}) };
   let writer: DeltaWriter | null = null;
   let stepMessageId: string | null = null;
+  // An upstream agent's run that goes on after a step (it ran that step's tools itself).
+  let continuation: StepContinuation | undefined;
 
   /** Runs an offered server tool; never throws, but a shutdown or a lost lease stops the turn before anything is written. */
   const runServerTool = async (call: ToolCall, offered = offeredTools()) => {
@@ -143,6 +145,7 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
       const result = await driver
         .step(
           {
+            sessionId,
             model: model.name,
             history,
             inputMessageId: input.id,
@@ -154,11 +157,13 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
             locale: controls.locale ?? session.locale ?? undefined,
             hints,
             loadImage: (id) => loadImage(store, session.ownerId, id),
+            ...(continuation ? { continuation } : {}),
             signal,
           },
           (delta) => stepWriter.push(delta),
         )
         .finally(() => stepWriter.flush());
+      continuation = result.continuation;
       signal.throwIfAborted();
 
       const message = agentMessage(sessionId, stepMessageId, turn.id, stepWriter.text || result.text, result);
@@ -179,8 +184,9 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
         return "abandoned";
       }
       // Calls that wait get their tool.call_requested first (in call order); the others run now.
+      // A call the provider already ran (an upstream agent's own tool) never waits.
       const waiting = result.toolCalls.flatMap((call) => {
-        const kind: PendingKind | null = waitKind(agent, new Set(offered.map((t) => t.name)), call.name);
+        const kind: PendingKind | null = call.result ? null : waitKind(agent, new Set(offered.map((t) => t.name)), call.name);
         return kind ? [{ toolCall: call as ToolCall, kind }] : [];
       });
       if (waiting.length > 0) {
@@ -191,9 +197,9 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
       for (const call of result.toolCalls) {
         if (waiting.some((w) => w.toolCall.id === call.id)) continue;
         signal.throwIfAborted();
-        await append([events.toolStarted(ctx, call)]);
+        await append([events.toolStarted(ctx, { id: call.id, name: call.name, arguments: call.arguments })]);
         // A cancel ends the call as error "cancelled", recorded before turn.cancelled.
-        const outcome = await runServerTool(call as ToolCall, offered);
+        const outcome = call.result ?? (await runServerTool(call as ToolCall, offered));
         const [completed] = await append([
           events.toolCompleted(ctx, { messageId: newId("message"), toolCallId: call.id, toolName: call.name, ...outcome }),
         ]);
@@ -229,6 +235,8 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
     if (error instanceof DriverError) return fail(error.code, error.detail, error.message);
     deps.logger.error({ err: error, turnId: turn.id, sessionId }, "turn failed unexpectedly");
     return fail("llm_error", (error as Error).message);
+  } finally {
+    continuation?.close();
   }
 }
 

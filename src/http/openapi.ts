@@ -247,20 +247,51 @@ const paths = {
   "/v1/ag-ui": {
     post: {
       summary: "AG-UI: run an agent turn (RunAgentInput in, AG-UI events out)",
-      requestBody: body({ type: "object", required: ["threadId", "runId", "messages"], description: "@ag-ui/core RunAgentInput" }),
+      description:
+        "A run ends where the turn ends or waits: RUN_FINISHED outcome success (with pendingToolCallIds when client tools wait), interrupt (approvals), cancelled; RUN_ERROR when it failed. " +
+        "`tools` are client tools for the posted message's turn; `role: \"tool\"` messages answer waiting client calls; `resume` entries decide approvals.",
+      requestBody: body({
+        type: "object",
+        required: ["threadId", "runId", "messages"],
+        description: "@ag-ui/core RunAgentInput",
+        properties: {
+          threadId: { type: "string" },
+          runId: { type: "string" },
+          messages: { type: "array", items: { type: "object" } },
+          tools: { type: "array", items: { type: "object", required: ["name"], properties: { name: { type: "string" }, description: { type: "string" }, parameters: { type: "object" } } } },
+          resume: {
+            type: "array",
+            description: "interruptId = the tool call id; status resolved with payload.approve not false approves, anything else rejects (payload.reason)",
+            items: { type: "object", required: ["interruptId", "status"], properties: { interruptId: { type: "string" }, status: { type: "string", enum: ["resolved", "cancelled"] }, payload: {} } },
+          },
+        },
+      }),
       responses: { "200": sse("AG-UI events, id: <sequence>.<n>"), ...errors },
     },
   },
   "/v1/ai-sdk/chat": {
     post: {
       summary: "Vercel AI SDK UI message stream v1 (useChat / DefaultChatTransport)",
-      requestBody: body({ type: "object", required: ["id", "messages"], properties: { id: { type: "string" }, messages: { type: "array", items: { type: "object" } }, trigger: { type: "string" }, messageId: { type: "string" } } }),
+      description:
+        "Posts the newest unsent user message, or applies the tool answers of the last (assistant) message: tool parts in state output-available / output-error answer client calls, approval-responded decides approvals. " +
+        "The stream ends where the turn ends or waits (a tool-approval-request for an approval, finish with finishReason tool-calls).",
+      requestBody: body({
+        type: "object",
+        required: ["id", "messages"],
+        properties: {
+          id: { type: "string" },
+          messages: { type: "array", items: { type: "object" } },
+          trigger: { type: "string" },
+          messageId: { type: "string" },
+          clientTools: { type: "array", description: "Client tools for the posted message's turn", items: ref("ClientTool") },
+        },
+      }),
       responses: { "200": sse("UI message stream chunks, then [DONE]"), ...errors },
     },
   },
   "/v1/ai-sdk/chat/{chat_id}/stream": {
     parameters: [{ name: "chat_id", in: "path", required: true, schema: { type: "string" } }],
-    get: { summary: "Resume the running turn's UI message stream", responses: { "200": sse("The turn's stream from its start, then live"), "204": { description: "No turn is running" }, ...errors } },
+    get: { summary: "Resume the running turn's UI message stream", responses: { "200": sse("The turn's stream from its start, then live"), "204": { description: "No turn is running or waiting" }, ...errors } },
   },
 };
 

@@ -47,16 +47,17 @@ export function createServices(deps: ServiceDeps): Services {
   const waiter = new TurnWaiter(deps.store, deps.bus);
   const messages = new MessageService(deps.store, models, deps.scheduler, waiter, () => serverTools().map((t) => t.name));
   const events = new EventService(deps.store, deps.bus, deps.keyRecheckMs ?? null);
+  const toolResults = new ToolResultService(deps.store, deps.scheduler);
   return {
     sessions,
     messages,
     events,
-    protocols: new ProtocolService(deps.store.protocolLinks, { sessions, messages, events }),
+    protocols: new ProtocolService(deps.store.protocolLinks, { sessions, messages, events, toolResults }),
     images: new ImageService(deps.store),
     agents: new AgentService(deps.store, serverTools, deps.maxIterations ?? 10),
     models,
     reads: createBatchReads(deps.store),
-    toolResults: new ToolResultService(deps.store, deps.scheduler),
+    toolResults,
   };
 }
 

@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import type { ContentPart } from "../domain/content.js";
 import type { MessageRole } from "../domain/enums.js";
 import { events } from "../domain/events.js";
+import { validateClientTools } from "../domain/agents.js";
 import { newMessage, type Message } from "../domain/messages.js";
 import { checkStorableString } from "../domain/json-bounds.js";
 import { deliveryOutcome, parseDelivery, parseWaitMs } from "../domain/delivery.js";
@@ -126,6 +127,11 @@ export class MessageService {
     this.scheduler.wake(sessionId);
     const [event] = appended;
     return { ...message, eventId: event!.id, sequence: event!.sequence };
+  }
+
+  /** VALIDATION_FAILED (naming `field`) unless `tools` are valid client tools for a turn, checked before anything is stored. */
+  checkClientTools(tools: unknown, field: string): void {
+    validateClientTools(tools, field, this.serverToolNames());
   }
 
   /** A Relay page of the actor's session (empty when it is not theirs). */
