@@ -111,7 +111,12 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
       return true;
     },
     metricsRoute(metrics),
-    limitsRoute({ maxBodyBytes: config.MAX_BODY_BYTES, limiter, perKey: config.AUTH === "api_key", logger }),
+    limitsRoute({
+      maxBodyBytes: config.MAX_BODY_BYTES,
+      limiter,
+      ownerOf: auth.required ? (req) => auth.actorFor(req).then((actor) => actor.ownerId, () => null) : null,
+      logger,
+    }),
   ];
   const server = createHttpServer(routes, logger, metrics);
   const graphql = mountGraphQL({ config, logger, services, auth, metrics, imageLinks }, server);

@@ -381,6 +381,19 @@ describe("requests per minute (RATE_LIMIT_PER_MIN=5)", () => {
       }
     });
 
+    it("requests with no key or a made-up key draw on their client address's budget (a new key per request buys nothing); a real key keeps its own", async () => {
+      const real = await newKey();
+      await awayFromMinuteEdge();
+      const bogus = (i: number) => ({ authorization: `Bearer prl_made_up_${i}_${Math.random()}` });
+      for (let i = 0; i < LIMIT; i++) expect((await rest(server.url, "GET", "/v1/sessions", undefined, i % 2 ? bogus(i) : {})).status).toBe(401);
+      for (let i = 0; i < 3; i++) {
+        expect((await rest(server.url, "GET", "/v1/sessions", undefined, bogus(100 + i))).status).toBe(429);
+        expect((await gql(server.url, `{ models { id } }`, undefined, bogus(200 + i))).status).toBe(429);
+        expect((await rest(server.url, "GET", "/v1/sessions")).status).toBe(429);
+      }
+      expect((await rest(server.url, "GET", "/v1/sessions", undefined, real)).status).toBe(200);
+    });
+
     it("/health is not limited", async () => {
       const a = await newKey();
       await awayFromMinuteEdge();
