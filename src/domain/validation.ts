@@ -219,6 +219,7 @@ function validateImage(part: JsonObject, field: string): ImagePart {
       throw validation(`${field}.url`, "url is not a valid URL");
     }
     if (!URL_SCHEMES.includes(scheme)) throw validation(`${field}.url`, `url must be an http, https or data URL, got ${scheme}`);
+    if (scheme === "data:") checkDataUrl(url, mediaType, `${field}.url`);
     out.url = url;
   } else {
     if (typeof base64 !== "string" || base64 === "" || !BASE64.test(base64)) {
@@ -235,6 +236,22 @@ function validateImage(part: JsonObject, field: string): ImagePart {
     out.media_type = mediaType as string;
   }
   return out;
+}
+
+/**
+ * A data URL carries the image itself, so the rules of `base64` + `mediaType`
+ * hold for it: `data:<one of IMAGE_MEDIA_TYPES>;base64,<padded base64>` (no
+ * SVG, HTML or text; no empty payload), and a `mediaType` beside it must agree.
+ */
+function checkDataUrl(url: string, mediaType: unknown, field: string): void {
+  const match = /^data:([^;,]*);base64,(.*)$/s.exec(url);
+  if (!match) throw validation(field, "A data URL must be data:<media type>;base64,<data>");
+  const [, type, data] = match as unknown as [string, string, string];
+  if (!(IMAGE_MEDIA_TYPES as readonly string[]).includes(type)) {
+    throw validation(field, `A data URL's media type must be one of ${IMAGE_MEDIA_TYPES.join(", ")}`);
+  }
+  if (data === "" || !BASE64.test(data)) throw validation(field, "A data URL's data must be non-empty, padded standard base64");
+  if (!isAbsent(mediaType) && mediaType !== type) throw validation(field, `The data URL's media type ${type} differs from mediaType`);
 }
 
 function validateControls(value: unknown, field: string, rules: MessageRules): StoredControls {
