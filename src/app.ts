@@ -104,7 +104,7 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
   let shuttingDown = false;
   const hostAllowed = hostPolicy(config);
   const routes: Route[] = [
-    healthRoutes({ ping: db.ping, isShuttingDown: () => shuttingDown }),
+    healthRoutes({ ping: db.ping, isShuttingDown: () => shuttingDown, logger }),
     (req, res, path) => {
       if (hostAllowed(req)) return false;
       sendError(res, path, new AppError("FORBIDDEN", `Host ${JSON.stringify(req.headers.host)} is not served here: add it to ALLOWED_HOSTS`), { logger, where: "host guard" });
