@@ -142,18 +142,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const workers = sessionIds.map((id) => startWorker(() => live.map((c) => c.url), id, acked.get(id)!, counter));
       await sleep(1000 + Math.random() * 4000);
 
-      // The victim: an instance with a turn in flight when there is one (give it a moment to have one).
+      // The victim: on PostgreSQL, the instance holding a RUNNING turn's lease (found through its log), so the other must take over.
       let victimIndex = Math.floor(Math.random() * live.length);
-      for (let tries = 0; tries < 40; tries++) {
-        const busy = live.findIndex((c) => openTurns(c).length > 0);
-        if (busy >= 0) {
-          victimIndex = live.length > 1 && openTurns(live[victimIndex]!).length > 0 ? victimIndex : busy;
+      let held: { id: string; leaseOwner: string }[] = [];
+      for (let tries = 0; db && tries < 60; tries++) {
+        const running = (await db.query(`SELECT id, "leaseOwner" FROM "Turn" WHERE status = 'RUNNING' AND "sessionId" = ANY($1)`, [sessionIds])).rows;
+        const index = live.findIndex((c) => openTurns(c).some((id) => running.some((r) => r.id === id)));
+        if (index >= 0) {
+          victimIndex = index;
+          const mine = new Set(openTurns(live[index]!));
+          held = running.filter((r) => mine.has(r.id));
           break;
         }
         await sleep(50);
       }
       const victim = live[victimIndex]!;
-      const held = db ? (await db.query(`SELECT id, "leaseOwner" FROM "Turn" WHERE status = 'RUNNING' AND id = ANY($1)`, [openTurns(victim)])).rows : [];
       const killedAt = performance.now();
       await kill(victim);
       live.splice(victimIndex, 1);
