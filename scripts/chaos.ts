@@ -1,7 +1,8 @@
 // npm run chaos [-- --cycles=N] [--backend=pglite|postgres|both] [--max-minutes=M]
 // Crash-safety under load (issue #17): see scripts/chaos/run.ts. Prints one
 // row per backend: cycles, acknowledged messages, lost ones, turns left open,
-// recovery time p50/max (kill → every session settled, the restart included),
+// recovery time p50/max (kill → every session settled: through the restarted
+// server on PGlite, through the surviving instance on PostgreSQL),
 // the restart's boot time and, on PostgreSQL, takeover time against TURN_LEASE_MS.
 // Exits non-zero when anything was lost, left open or out of order.
 import pg from "pg";
