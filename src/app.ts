@@ -20,7 +20,7 @@ import { createImageLinks } from "./http/image-url.js";
 import { ImageSigner } from "./http/image-signing.js";
 import { limitsRoute } from "./http/limits.js";
 import { sendError } from "./http/errors.js";
-import { hostPolicy } from "./http/host-guard.js";
+import { hostPolicy, plainHost } from "./http/host-guard.js";
 import { openApiRoute } from "./http/openapi.js";
 import { AppError } from "./errors.js";
 import { createMetrics, metricsRoute } from "./http/metrics.js";
@@ -106,14 +106,22 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
   let shuttingDown = false;
   const hostAllowed = hostPolicy(config);
   const routes: Route[] = [
-    healthRoutes({ ping: db.ping, isShuttingDown: () => shuttingDown }),
+    healthRoutes({ ping: db.ping, isShuttingDown: () => shuttingDown, logger }),
     (req, res, path) => {
       if (hostAllowed(req)) return false;
-      sendError(res, path, new AppError("FORBIDDEN", `Host ${JSON.stringify(req.headers.host)} is not served here: add it to ALLOWED_HOSTS`), { logger, where: "host guard" });
+      const refusal = plainHost(req.headers.host)
+        ? new AppError("FORBIDDEN", `Host ${JSON.stringify(req.headers.host)} is not served here: add it to ALLOWED_HOSTS`)
+        : new AppError("BAD_REQUEST", "The Host header must be a host name or address with an optional port");
+      sendError(res, path, refusal, { logger, where: "host guard" });
       return true;
     },
     metricsRoute(metrics),
-    limitsRoute({ maxBodyBytes: config.MAX_BODY_BYTES, limiter, perKey: config.AUTH === "api_key", logger }),
+    limitsRoute({
+      maxBodyBytes: config.MAX_BODY_BYTES,
+      limiter,
+      ownerOf: auth.required ? (req) => auth.actorFor(req).then((actor) => actor.ownerId, () => null) : null,
+      logger,
+    }),
   ];
   const server = createHttpServer(routes, logger, metrics);
   const graphql = mountGraphQL({ config, logger, services, auth, metrics, imageLinks }, server);

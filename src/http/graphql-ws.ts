@@ -131,6 +131,8 @@ export function mountGraphQLWs(deps: GraphQLDeps, yoga: GraphQLServer, server: S
         if (running(ctx.extra.socket) >= config.WS_MAX_SUBSCRIPTIONS) {
           return [new GraphQLError(`At most ${config.WS_MAX_SUBSCRIPTIONS} operations per connection`, { extensions: { code: "RATE_LIMITED", status: 429 } })];
         }
+        // The slot is taken before the first await, so a burst of frames cannot all pass the check; a refusal below frees it (onError → finish).
+        operation.running = true;
         const authorization = ctx.connectionParams?.authorization;
         const headers = { ...ctx.extra.request.headers, authorization: typeof authorization === "string" ? authorization : undefined };
         const scene = { logger, requestId, where: "a graphql-ws operation" };
@@ -161,7 +163,6 @@ export function mountGraphQLWs(deps: GraphQLDeps, yoga: GraphQLServer, server: S
         } catch (error) {
           return [graphqlError(error, scene)]; // e.g. the key was revoked since connection_init
         }
-        operation.running = true; // from here on graphql-ws calls onComplete for this id
         return {
           schema: enveloped.schema,
           document,
