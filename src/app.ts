@@ -9,7 +9,6 @@ import type { Bus } from "./bus/bus.js";
 import { createBus } from "./bus/index.js";
 import { createStore, type Store } from "./store/index.js";
 import { createServices, type Services } from "./service/index.js";
-import type { TurnScheduler } from "./service/context.js";
 import { createHttpServer } from "./http/server.js";
 import { healthRoutes } from "./http/health.js";
 import { restRoute } from "./http/rest.js";
@@ -22,7 +21,7 @@ import { createImageLinks } from "./http/image-url.js";
 import { ImageSigner } from "./http/image-signing.js";
 import { limitsRoute } from "./http/limits.js";
 import { sendError } from "./http/errors.js";
-import { hostPolicy } from "./http/host-guard.js";
+import { hostPolicy, plainHost } from "./http/host-guard.js";
 import { openApiRoute } from "./http/openapi.js";
 import { AppError } from "./errors.js";
 import { createMetrics, metricsRoute } from "./http/metrics.js";
@@ -81,17 +80,17 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
   store.log.observeAppend = (seconds) => metrics.eventAppend.observe(seconds);
   const agent = await createAgent(config, store, logger, {
     soleInstance: db.kind === "pglite",
+    // Another instance's user messages reach a running turn here (an INTERRUPT's cancel flag).
+    sessionEvents: db.kind === "pglite" ? undefined : (sessionId, listener) => bus.subscribe(sessionId, listener),
     observer: { turnEnded: (outcome, seconds) => metrics.turnDuration.observe({ outcome }, seconds) },
   });
   const { runner } = agent;
   cleanup.push(() => agent.close()); // ends MCP stdio children, after the runner has stopped
   // With keys, open streams re-check theirs, so a revoked key ends them on every transport.
-  // Turns run in the background lane: on PGlite a caller's statements go first (src/db/lanes.ts).
-  const scheduler: TurnScheduler = { wake: (id) => inBackground(() => runner.wake(id)), cancel: (id) => runner.cancel(id) };
   const services = createServices({
     store,
     bus,
-    scheduler,
+    scheduler: runner,
     keyRecheckMs: config.AUTH === "api_key" ? config.AUTH_RECHECK_MS : null,
     maxIterations: config.MAX_ITERATIONS,
     serverTools: () => agent.tools.list(),
@@ -108,14 +107,22 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
   let shuttingDown = false;
   const hostAllowed = hostPolicy(config);
   const routes: Route[] = [
-    healthRoutes({ ping: db.ping, isShuttingDown: () => shuttingDown }),
+    healthRoutes({ ping: db.ping, isShuttingDown: () => shuttingDown, logger }),
     (req, res, path) => {
       if (hostAllowed(req)) return false;
-      sendError(res, path, new AppError("FORBIDDEN", `Host ${JSON.stringify(req.headers.host)} is not served here: add it to ALLOWED_HOSTS`), { logger, where: "host guard" });
+      const refusal = plainHost(req.headers.host)
+        ? new AppError("FORBIDDEN", `Host ${JSON.stringify(req.headers.host)} is not served here: add it to ALLOWED_HOSTS`)
+        : new AppError("BAD_REQUEST", "The Host header must be a host name or address with an optional port");
+      sendError(res, path, refusal, { logger, where: "host guard" });
       return true;
     },
     metricsRoute(metrics),
-    limitsRoute({ maxBodyBytes: config.MAX_BODY_BYTES, limiter, perKey: config.AUTH === "api_key", logger }),
+    limitsRoute({
+      maxBodyBytes: config.MAX_BODY_BYTES,
+      limiter,
+      ownerOf: auth.required ? (req) => auth.actorFor(req).then((actor) => actor.ownerId, () => null) : null,
+      logger,
+    }),
   ];
   const server = createHttpServer(routes, logger, metrics);
   const graphql = mountGraphQL({ config, logger, services, auth, metrics, imageLinks }, server);
@@ -146,6 +153,7 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
           const { port } = server.address() as AddressInfo;
           const host = config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST;
           // Turns left over from a previous run start once we serve.
+          // Recovery and the sweeps it starts run in the background lane (src/db/lanes.ts).
           void inBackground(() => runner.start()).catch((err) => logger.error({ err }, "turn recovery failed"));
           resolve({ url: `http://${host}:${port}`, port });
         });

@@ -6,6 +6,28 @@ import { mcpServersField } from "./agent/tools/mcp/config.js";
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number({ error: "must be an integer" }).int("must be an integer").min(min).max(max);
 
+/** A JSON object whose values are all strings; unset → no extra headers. */
+const headersField = z
+  .string()
+  .optional()
+  .transform((raw, ctx): Record<string, string> => {
+    if (raw === undefined) return {};
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      ctx.addIssue({ code: "custom", message: 'must be a JSON object of header strings, e.g. {"authorization":"Bearer …"}' });
+      return z.NEVER;
+    }
+    const valid =
+      typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) && Object.values(parsed).every((v) => typeof v === "string");
+    if (!valid) {
+      ctx.addIssue({ code: "custom", message: "must be a JSON object whose values are strings" });
+      return z.NEVER;
+    }
+    return parsed as Record<string, string>;
+  });
+
 const schema = z.object({
   PORT: int(0, 65535).default(4000),
   HOST: z.string().min(1).default("127.0.0.1"),
@@ -16,7 +38,7 @@ const schema = z.object({
   DATA_DIR: z.string().min(1).default("./data"),
   PUBSUB: z.enum(["memory", "redis", "postgres"]).default("memory"),
   REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
-  AGENT_DRIVER: z.enum(["demo", "openai", "anthropic"]).default("demo"),
+  AGENT_DRIVER: z.enum(["demo", "openai", "anthropic", "agui"]).default("demo"),
   DEMO_DELAY_MS: int(0, 60_000).default(20),
   OPENAI_BASE_URL: z.string().url().optional(),
   OPENAI_API_KEY: z.string().optional(),
@@ -24,6 +46,12 @@ const schema = z.object({
   ANTHROPIC_BASE_URL: z.string().url().optional(),
   ANTHROPIC_API_KEY: z.string().optional(),
   ANTHROPIC_MODEL: z.string().default("claude-sonnet-4-5"),
+  /** The upstream AG-UI agent server of AGENT_DRIVER=agui (SPEC §13): its run endpoint, POSTed a RunAgentInput per request. */
+  AGUI_AGENT_URL: z.string().url().optional(),
+  /** Headers sent with every upstream request (e.g. an API key): a JSON object of strings. */
+  AGUI_AGENT_HEADERS: headersField,
+  /** One upstream request: no answer, or no event for this long, fails the turn with model_unavailable. */
+  AGUI_REQUEST_TIMEOUT_MS: int(1, 3_600_000).default(60_000),
   /** Model steps per turn for the default agent; also the default of Agent.maxIterations (capped at 50 there). */
   MAX_ITERATIONS: int(1, 1000).default(10),
   TURN_CONCURRENCY: int(1, 10_000).default(16),
@@ -58,9 +86,15 @@ const schema = z.object({
   MCP_TOOL_TIMEOUT_MS: int(1, 3_600_000).default(60_000),
   /** How long a client-tool or approval call waits (SPEC §11); then it ends with error `timeout`. */
   TOOL_WAIT_TIMEOUT_MS: int(1, 30 * 24 * 3_600_000).default(300_000),
+}).superRefine((config, ctx) => {
+  if (config.AGENT_DRIVER === "agui" && !config.AGUI_AGENT_URL) {
+    ctx.addIssue({ code: "custom", path: ["AGUI_AGENT_URL"], message: "is required when AGENT_DRIVER=agui" });
+  }
 });
 
 export type Config = z.infer<typeof schema>;
+
+const SECRET_VARIABLES = new Set(["AGUI_AGENT_HEADERS"]);
 
 export class ConfigError extends Error {}
 
@@ -71,6 +105,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {
     const name = String(issue.path[0]);
+    // Header values carry credentials: name the variable, never echo it.
+    if (SECRET_VARIABLES.has(name)) return `invalid ${name}: ${issue.message}`;
     return `invalid ${name}=${JSON.stringify(cleaned[name] ?? "")}: ${issue.message}`;
   });
   throw new ConfigError(lines.join("; "));

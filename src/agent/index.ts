@@ -8,7 +8,7 @@ import type { Store } from "../store/index.js";
 import { DEMO_MODEL_ID } from "../store/models.js";
 import { createDemoDriver } from "./drivers/demo.js";
 import type { AgentDriver } from "./drivers/driver.js";
-import { TurnRunner, type RunnerObserver } from "./runner.js";
+import { TurnRunner, type RunnerObserver, type RunnerOptions } from "./runner.js";
 import { ToolCatalog } from "./tools/catalog.js";
 import { McpServers } from "./tools/mcp/index.js";
 
@@ -16,7 +16,7 @@ export async function createAgent(
   config: Config,
   store: Store,
   logger: Logger,
-  options: { soleInstance: boolean; observer?: RunnerObserver },
+  options: { soleInstance: boolean; observer?: RunnerObserver; sessionEvents?: RunnerOptions["sessionEvents"] },
 ): Promise<{ runner: TurnRunner; tools: ToolCatalog; close(): Promise<void> }> {
   const drivers = new Map<string, AgentDriver>([["demo", createDemoDriver({ delayMs: config.DEMO_DELAY_MS })]]);
   let defaultModelId = DEMO_MODEL_ID;
@@ -41,7 +41,7 @@ export async function createAgent(
       logger,
       toolWaitMs: config.TOOL_WAIT_TIMEOUT_MS,
     },
-    { concurrency: config.TURN_CONCURRENCY, leaseMs: config.TURN_LEASE_MS, soleInstance: options.soleInstance },
+    { concurrency: config.TURN_CONCURRENCY, leaseMs: config.TURN_LEASE_MS, soleInstance: options.soleInstance, sessionEvents: options.sessionEvents },
     options.observer,
   );
   return { runner, tools, close: () => mcp.close() };
@@ -59,6 +59,11 @@ async function providerDriver(config: Config): Promise<{ name: string; model: st
       model: config.ANTHROPIC_MODEL,
       driver: createAnthropicDriver({ baseURL: config.ANTHROPIC_BASE_URL, apiKey: config.ANTHROPIC_API_KEY }),
     };
+  }
+  if (config.AGENT_DRIVER === "agui") {
+    const { createAguiDriver } = await import("./drivers/agui.js");
+    const url = config.AGUI_AGENT_URL!; // required with AGENT_DRIVER=agui (config.ts)
+    return { name: "agui", model: "agui", driver: createAguiDriver({ url, headers: config.AGUI_AGENT_HEADERS, timeoutMs: config.AGUI_REQUEST_TIMEOUT_MS }) };
   }
   return null;
 }

@@ -4,13 +4,14 @@
 // session's turns twice; a process that dies leaves an expiring lease, and
 // recovery closes its turn as `interrupted` and runs what was queued.
 import { randomBytes } from "node:crypto";
-import { events, zeroUsage } from "../domain/events.js";
+import { events, zeroUsage, type StoredEvent } from "../domain/events.js";
 import { discloseError } from "../domain/disclosure.js";
 import { errorOutcome } from "../domain/pending-calls.js";
+import { inBackground } from "../db/lanes.js";
 import type { Logger } from "../log.js";
 import type { TurnScheduler } from "../service/context.js";
 import type { Store } from "../store/index.js";
-import type { Turn } from "../store/turns.js";
+import { CANCELLED_BY_CLIENT, type Turn } from "../store/turns.js";
 import { runTurn, TurnAbort, type TurnDeps, type TurnOutcome } from "./turn.js";
 
 export interface RunnerOptions {
@@ -18,6 +19,12 @@ export interface RunnerOptions {
   leaseMs: number;
   /** Embedded database: this process is the only one, so every RUNNING turn at start is abandoned. */
   soleInstance: boolean;
+  /**
+   * The session's appended events, from any instance (the bus). A running
+   * turn listens to its session: a user message posted on another instance
+   * makes it check its cancel flag at once instead of at the next renewal.
+   */
+  sessionEvents?: (sessionId: string, listener: (events: StoredEvent[]) => void) => () => void;
 }
 
 /** Hooks for metrics; all optional. */
@@ -88,7 +95,8 @@ export class TurnRunner implements TurnScheduler {
       this.rewake.add(sessionId);
       return;
     }
-    const loop = this.drain(sessionId)
+    // A session's turns run in the background lane: on PGlite a caller's statements go first (src/db/lanes.ts).
+    const loop = inBackground(() => this.drain(sessionId))
       .catch((err) => this.logger.error({ err, sessionId }, "turn loop failed"))
       .finally(() => {
         this.loops.delete(sessionId);
@@ -98,19 +106,38 @@ export class TurnRunner implements TurnScheduler {
   }
 
   async cancel(sessionId: string): Promise<"cancelled" | "no_op"> {
-    const local = this.active.get(sessionId);
-    if (local) {
-      local.controller.abort(new TurnAbort("cancel", "cancelled by client"));
+    return this.stopTurn(sessionId, CANCELLED_BY_CLIENT);
+  }
+
+  /**
+   * An INTERRUPT message was queued ahead of the others: the turn `turnId`
+   * (running or waiting) ends as `interrupted`, then the queue runs. Its
+   * append already flagged that turn if it was running (for another instance).
+   */
+  async interrupt(sessionId: string, turnId: string): Promise<void> {
+    await this.stopTurn(sessionId, "interrupted", turnId);
+    this.wake(sessionId);
+  }
+
+  /** Cancels the session's running or waiting turn (only `turnId`, when given) as `reason`. */
+  private async stopTurn(sessionId: string, reason: string, turnId?: string): Promise<"cancelled" | "no_op"> {
+    const abortLocal = async () => {
+      const local = this.active.get(sessionId);
+      if (!local || (turnId && local.turnId !== turnId)) return false;
+      local.controller.abort(new TurnAbort("cancel", reason));
       await local.done.catch(() => {});
-      return "cancelled";
-    }
+      return true;
+    };
+    if (await abortLocal()) return "cancelled";
     // A waiting turn holds no lease: it is cancelled here, on whichever instance is asked.
-    if (await this.store.pendingCalls.cancelWaitingTurn(sessionId, "cancelled by client")) {
+    if (await this.store.pendingCalls.cancelWaitingTurn(sessionId, reason, turnId)) {
       this.wake(sessionId);
       return "cancelled";
     }
-    // Running on another instance: it sees the flag when it renews its lease.
-    return (await this.store.system.turns.requestCancel(sessionId)) ? "cancelled" : "no_op";
+    // Running on another instance (or claimed here since): it sees the flag when it renews its lease.
+    const flagged = await this.store.system.turns.requestCancel(sessionId, reason, turnId);
+    if (flagged) await abortLocal();
+    return flagged ? "cancelled" : "no_op";
   }
 
   /** Turns running in this process right now. */
@@ -158,15 +185,20 @@ export class TurnRunner implements TurnScheduler {
   private async execute(turn: Turn): Promise<void> {
     const controller = new AbortController();
     const started = performance.now();
-    const renew = setInterval(async () => {
+    const check = async () => {
       try {
         const lease = await this.store.system.turns.renewLease(turn.id, this.instanceId, this.options.leaseMs);
         if (lease === "lost") controller.abort(new TurnAbort("lease_lost", "lease lost"));
-        if (lease === "cancel_requested") controller.abort(new TurnAbort("cancel", "cancelled by client"));
+        else if (lease !== "held") controller.abort(new TurnAbort("cancel", lease.cancel));
       } catch (err) {
         this.logger.warn({ err, turnId: turn.id }, "lease renewal failed");
       }
-    }, Math.max(50, Math.floor(this.options.leaseMs / 3)));
+    };
+    const renew = setInterval(check, Math.max(50, Math.floor(this.options.leaseMs / 3)));
+    // An INTERRUPT message flags this turn in the statement that logs it: look at once.
+    const unlisten = this.options.sessionEvents?.(turn.sessionId, (appended) => {
+      if (!controller.signal.aborted && appended.some((e) => e.type === "input.message")) void check();
+    });
     const done = runTurn({ ...this.deps, leaseOwner: this.instanceId }, turn, controller.signal);
     this.active.set(turn.sessionId, { turnId: turn.id, controller, done });
     this.logger.info({ sessionId: turn.sessionId, turnId: turn.id, inputMessageId: turn.inputMessageId }, "turn started");
@@ -180,6 +212,7 @@ export class TurnRunner implements TurnScheduler {
       this.observer.turnEnded?.("abandoned", (performance.now() - started) / 1000);
     } finally {
       clearInterval(renew);
+      unlisten?.();
       this.active.delete(turn.sessionId);
     }
   }

@@ -15,7 +15,7 @@ import type { Store } from "../store/index.js";
 import type { Turn } from "../store/turns.js";
 import type { Model } from "../store/models.js";
 import { DeltaWriter } from "./delta-writer.js";
-import { DriverError, type AgentDriver } from "./drivers/driver.js";
+import { DriverError, type AgentDriver, type StepContinuation } from "./drivers/driver.js";
 import { toolSpecs, type ToolCatalog } from "./tools/catalog.js";
 
 /** Why a running turn was aborted: the client cancelled, or the process stops/lost the lease (write nothing). */
@@ -67,9 +67,9 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
   let iterations = 0;
   let disclosure: Disclosure = effectiveDisclosure(controls.error_disclosure, "standard");
 
-  const end = async (last: NewEvent, status: "COMPLETED" | "FAILED" | "CANCELLED"): Promise<boolean> => {
+  const end = async (last: NewEvent, status: "COMPLETED" | "FAILED" | "CANCELLED", unlessSteered = false): Promise<boolean> => {
     const idled = events.sessionIdled(ctx, iterations, usage);
-    const appended = await store.log.append(sessionId, [last, idled], { endTurn: { id: turn.id, status, leaseOwner: deps.leaseOwner } });
+    const appended = await store.log.append(sessionId, [last, idled], { endTurn: { id: turn.id, status, leaseOwner: deps.leaseOwner, unlessSteered } });
     return appended.length > 0;
   };
   const fail = async (code: TurnErrorCode, detail?: string | null, safeMessage = SAFE_MESSAGES[code]) => {
@@ -98,9 +98,15 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
   if (!model || !driver) return fail("model_unavailable", model ? `provider ${model.provider} is not configured` : "model not found");
 
   let history = await loadHistory(store, input, turn.id, deps.historyLimit);
+  /** STEER messages logged before this step began join its history, after the last step's tool results (SPEC §11). */
+  const takeSteered = async (stepStarted: number) => {
+    history.push(...(await store.system.turns.takeSteered(turn.id, deps.leaseOwner, stepStarted)));
+  };
   const hints = { ...(isJsonObject(session.hints) ? session.hints : {}), ...(controls.hints ?? {}) };
   let writer: DeltaWriter | null = null;
   let stepMessageId: string | null = null;
+  // An upstream agent's run that goes on after a step (it ran that step's tools itself).
+  let continuation: StepContinuation | undefined;
 
   /** Runs an offered server tool; never throws, but a shutdown or a lost lease stops the turn before anything is written. */
   const runServerTool = async (call: ToolCall, offered = offeredTools()) => {
@@ -132,14 +138,17 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
       iterations += 1;
       stepMessageId = newId("message");
       const offered = offeredTools(); // per step: MCP servers come and go
-      await append([events.outputMessageStarted(ctx, stepMessageId, model.name, iterations)]);
+      const [started] = await append([events.outputMessageStarted(ctx, stepMessageId, model.name, iterations)]);
+      await takeSteered(started!.sequence);
       writer = new DeltaWriter(store.log, sessionId, ctx, stepMessageId);
       const stepWriter = writer;
       const result = await driver
         .step(
           {
+            sessionId,
             model: model.name,
             history,
+            inputMessageId: input.id,
             tools: [...toolSpecs(offered), ...clientTools],
             ...(agent.instructions ? { instructions: agent.instructions } : {}),
             ...(agent.name ? { agentName: agent.name } : {}),
@@ -148,11 +157,13 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
             locale: controls.locale ?? session.locale ?? undefined,
             hints,
             loadImage: (id) => loadImage(store, session.ownerId, id),
+            ...(continuation ? { continuation } : {}),
             signal,
           },
           (delta) => stepWriter.push(delta),
         )
         .finally(() => stepWriter.flush());
+      continuation = result.continuation;
       signal.throwIfAborted();
 
       const message = agentMessage(sessionId, stepMessageId, turn.id, stepWriter.text || result.text, result);
@@ -161,15 +172,21 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
       history.push(message);
       usage = addUsage(usage, result.usage);
       if (result.toolCalls.length === 0) {
+        // A STEER message no step has seen yet gets one more step, if the limit allows; else it runs as its own turn next.
+        const roomForMore = iterations < agent.maxIterations;
         const done = await end(
           events.turnCompleted(ctx, { iterations, durationMs: Date.now() - startedAt, usage, finalMessageId: message.id }),
           "COMPLETED",
+          roomForMore,
         );
-        return done ? "completed" : "abandoned";
+        if (done) return "completed";
+        if (roomForMore && (await store.system.turns.hasSteeredWaiting(turn.id))) continue;
+        return "abandoned";
       }
       // Calls that wait get their tool.call_requested first (in call order); the others run now.
+      // A call the provider already ran (an upstream agent's own tool) never waits.
       const waiting = result.toolCalls.flatMap((call) => {
-        const kind: PendingKind | null = waitKind(agent, new Set(offered.map((t) => t.name)), call.name);
+        const kind: PendingKind | null = call.result ? null : waitKind(agent, new Set(offered.map((t) => t.name)), call.name);
         return kind ? [{ toolCall: call as ToolCall, kind }] : [];
       });
       if (waiting.length > 0) {
@@ -180,9 +197,9 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
       for (const call of result.toolCalls) {
         if (waiting.some((w) => w.toolCall.id === call.id)) continue;
         signal.throwIfAborted();
-        await append([events.toolStarted(ctx, call)]);
+        await append([events.toolStarted(ctx, { id: call.id, name: call.name, arguments: call.arguments })]);
         // A cancel ends the call as error "cancelled", recorded before turn.cancelled.
-        const outcome = await runServerTool(call as ToolCall, offered);
+        const outcome = call.result ?? (await runServerTool(call as ToolCall, offered));
         const [completed] = await append([
           events.toolCompleted(ctx, { messageId: newId("message"), toolCallId: call.id, toolName: call.name, ...outcome }),
         ]);
@@ -218,6 +235,8 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
     if (error instanceof DriverError) return fail(error.code, error.detail, error.message);
     deps.logger.error({ err: error, turnId: turn.id, sessionId }, "turn failed unexpectedly");
     return fail("llm_error", (error as Error).message);
+  } finally {
+    continuation?.close();
   }
 }
 
@@ -255,9 +274,19 @@ async function resolveAgent(deps: TurnDeps, session: { ownerId: string; agentId:
  * said and got so far (a resumed turn rebuilds its history from the log).
  */
 async function loadHistory(store: Store, input: Message, turnId: string, limit: number): Promise<NewMessage[]> {
-  const messages = await store.system.historyBefore(input, limit);
+  const [messages, steered] = await Promise.all([store.system.historyBefore(input, limit), store.system.turns.steeredInto(turnId)]);
   const ours = (m: Message) => m.turnId === turnId && m.role !== "USER";
-  return [...messages.filter((m) => !ours(m)), input, ...messages.filter(ours)];
+  return [...messages.filter((m) => !ours(m)), input, ...withSteered(messages.filter(ours), steered)];
+}
+
+/** The turn's own messages with each STEER message it took in placed just before the agent message of the step that first saw it. */
+export function withSteered(own: readonly Message[], steered: readonly (Message & { seenBy: string | null })[]): Message[] {
+  const out: Message[] = [];
+  const before = (id: string) => steered.filter((s) => s.seenBy === id).map(({ seenBy: _, ...m }) => m);
+  for (const m of own) out.push(...before(m.id), m);
+  const placed = new Set(out.map((m) => m.id));
+  out.push(...steered.filter((s) => !placed.has(s.id)).map(({ seenBy: _, ...m }) => m));
+  return out;
 }
 
 async function loadImage(store: Store, ownerId: string, imageId: string) {

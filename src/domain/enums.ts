@@ -8,6 +8,8 @@ export const SESSION_STATUS = { STARTED: "started", ACTIVE: "active", IDLE: "idl
 export const MESSAGE_ROLE = { SYSTEM: "system", USER: "user", AGENT: "agent", TOOL_RESULT: "tool_result" } as const;
 export const MESSAGE_PHASE = { COMMENTARY: "commentary", FINAL_ANSWER: "final_answer" } as const;
 export const ERROR_DISCLOSURE = { GENERIC: "generic", STANDARD: "standard", DETAILED: "detailed" } as const;
+/** What happened to a user message when it was posted during a turn, or not (SPEC §11). */
+export const MESSAGE_DELIVERY = { STARTED: "started", QUEUED: "queued", STEERED: "steered" } as const;
 
 /** Older spellings REST still accepts on input (the first docs called tool results `tool`). */
 const REST_ALIASES: ReadonlyMap<EnumTable, Readonly<Record<string, string>>> = new Map<EnumTable, Record<string, string>>([
@@ -42,9 +44,17 @@ export function parseRestEnum<T extends EnumTable>(table: T, value: string, fiel
 }
 
 /** Every table, for translating GraphQL enum names in messages into REST spellings. */
-export const ENUM_TABLES: readonly EnumTable[] = [SESSION_STATUS, MESSAGE_ROLE, MESSAGE_PHASE, ERROR_DISCLOSURE];
-/** A turn's state in the queue (not shown to clients; REST spells it in `turn_status`). */
-export const TURN_STATUS = { QUEUED: "queued", RUNNING: "running", COMPLETED: "completed", FAILED: "failed", CANCELLED: "cancelled", WAITING: "waiting" } as const;
+export const ENUM_TABLES: readonly EnumTable[] = [SESSION_STATUS, MESSAGE_ROLE, MESSAGE_PHASE, ERROR_DISCLOSURE, MESSAGE_DELIVERY];
+/** A turn's state in the queue (REST's wait mode shows it as `turn_status`, see turnStatusOf). STEERED: a STEER message another turn took in. */
+export const TURN_STATUS = {
+  QUEUED: "queued",
+  RUNNING: "running",
+  COMPLETED: "completed",
+  FAILED: "failed",
+  CANCELLED: "cancelled",
+  WAITING: "waiting_for_tool_results",
+  STEERED: "steered",
+} as const;
 
 /** A table's GraphQL names as values (`SessionStatus.IDLE === "IDLE"`), which are also the database's enum labels. */
 const namesOf = <T extends EnumTable>(table: T) => Object.fromEntries(enumNames(table).map((n) => [n, n])) as { [K in EnumName<T>]: K };
@@ -58,5 +68,7 @@ export const MessagePhase = namesOf(MESSAGE_PHASE);
 export type MessagePhase = EnumName<typeof MESSAGE_PHASE>;
 export const ErrorDisclosure = namesOf(ERROR_DISCLOSURE);
 export type ErrorDisclosure = EnumName<typeof ERROR_DISCLOSURE>;
+export const MessageDelivery = namesOf(MESSAGE_DELIVERY);
+export type MessageDelivery = EnumName<typeof MESSAGE_DELIVERY>;
 export const TurnStatus = namesOf(TURN_STATUS);
 export type TurnStatus = EnumName<typeof TURN_STATUS>;

@@ -4,6 +4,10 @@
 // takes the whole process with it) and on Prisma (≥127 levels); PostgreSQL's
 // jsonb also refuses NUL and lone surrogates in strings. The walk is
 // iterative, so a hostile depth cannot overflow our own stack either.
+// A `__proto__` key is refused everywhere (session hints and metadata, message
+// metadata, controls, external actors): JavaScript gives that one name a
+// meaning, so a copy or a key-by-key merge would drop it or swap an object's
+// prototype; refusing it means what is accepted reads back equal.
 import { validation } from "../errors.js";
 
 export const MAX_JSON_DEPTH = 32;
@@ -27,6 +31,9 @@ export function jsonBoundsViolation(value: unknown, maxDepth = MAX_JSON_DEPTH, m
     if (Array.isArray(node)) {
       for (const item of node) stack.push([item, depth + 1]);
     } else {
+      // JSON.parse keeps `__proto__` as an own key; graphql-js' literal parsing assigns it, which swaps the prototype.
+      const proto = Object.getPrototypeOf(node);
+      if (Object.hasOwn(node, "__proto__") || (proto !== Object.prototype && proto !== null)) return 'has a "__proto__" key';
       for (const [key, item] of Object.entries(node)) {
         if (UNSTORABLE.test(key)) return "has a key with a NUL character or an unpaired surrogate";
         stack.push([item, depth + 1]);

@@ -3,7 +3,7 @@
 // writes the Message projection in the append statement and can rebuild it
 // from the log with the same function.
 import type { ContentPart, JsonObject, StoredControls, StoredExternalActor, ToolResultContent } from "./content.js";
-import type { MessagePhase, MessageRole } from "./enums.js";
+import type { MessageDelivery, MessagePhase, MessageRole } from "./enums.js";
 import type { StoredEvent } from "./events.js";
 
 /** A message as its author (user, model, tool) made it, before the log gave it a place. */
@@ -20,6 +20,8 @@ export interface NewMessage {
   thinking: string | null;
   thinkingSignature: string | null;
   turnId: string | null;
+  /** A user message's delivery (SPEC §11): STARTED, QUEUED or STEERED; null on other roles. */
+  delivery: MessageDelivery | null;
   createdAt: Date;
 }
 
@@ -34,6 +36,7 @@ export function newMessage(m: Pick<NewMessage, "id" | "sessionId" | "role" | "co
     thinking: null,
     thinkingSignature: null,
     turnId: null,
+    delivery: null,
     createdAt: new Date(),
     ...m,
   };
@@ -59,6 +62,7 @@ export interface RestMessage {
   thinking?: string | null;
   thinking_signature?: string | null;
   turn_id?: string | null;
+  delivery?: Lowercase<MessageDelivery> | null;
   sequence?: number;
   created_at: string;
 }
@@ -82,6 +86,7 @@ export function messageToRest(m: NewMessage | Message): RestMessage {
     thinking: m.thinking,
     thinking_signature: m.thinkingSignature,
     turn_id: m.turnId,
+    delivery: m.delivery && lower(m.delivery),
     ...("sequence" in m ? { sequence: m.sequence } : {}),
     created_at: m.createdAt.toISOString(),
   };
@@ -102,6 +107,7 @@ export function messageFromRest(m: RestMessage): NewMessage {
     thinking: m.thinking ?? null,
     thinkingSignature: m.thinking_signature ?? null,
     turnId: m.turn_id ?? null,
+    delivery: m.delivery ? upper(m.delivery) : null,
     createdAt: new Date(m.created_at),
   };
 }

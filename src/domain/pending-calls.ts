@@ -101,16 +101,4 @@ export const clientOutcome = (answer: ClientAnswer): ToolOutcome => {
 /** An ended call's error outcome; the error text is also its one result part, so the model sees it. */
 export const errorOutcome = (error: string): ToolOutcome => ({ status: "error", result: [{ type: "text", text: error }], error });
 
-/** How a message joins a session that has a running or waiting turn (SPEC §11 "Messages during a turn"). */
-export const DELIVERIES = ["queue", "steer", "interrupt", "reject"] as const;
-export type Delivery = (typeof DELIVERIES)[number];
-
-/** QUEUE when absent; any case ("STEER", "steer"). */
-export function parseDelivery(value: unknown): Delivery {
-  if (value === undefined || value === null) return "queue";
-  const lower = typeof value === "string" ? value.toLowerCase() : value;
-  if (!(DELIVERIES as readonly unknown[]).includes(lower)) throw validation("delivery", "delivery must be QUEUE, STEER, INTERRUPT or REJECT");
-  return lower as Delivery;
-}
-
 export const rejectionError = (reason: string | null) => (reason ? `rejected: ${reason}` : "rejected");

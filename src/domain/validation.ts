@@ -25,6 +25,15 @@ export const MAX_INPUT_PARTS = 100;
 export const MAX_TAGS = 64;
 export const MAX_TAG_LENGTH = 256;
 export const MAX_TITLE_LENGTH = 1000;
+/**
+ * Size bounds on input, so that the largest legal page (500 messages) stays a
+ * response a server and a browser can build: at most 64 MiB of stored JSON.
+ * A text part is at most 64 KiB of UTF-8; a whole message (content, controls,
+ * external actor, metadata, tags, as stored) at most 128 KiB. Bigger images
+ * go through uploadImage and an image_file part.
+ */
+export const MAX_TEXT_PART_BYTES = 64 * 1024;
+export const MAX_MESSAGE_BYTES = 128 * 1024;
 
 export interface ControlsInput {
   modelId?: unknown;
@@ -109,7 +118,7 @@ export function validateMessageInput(input: MessageInput, rules: MessageRules = 
   if (!isAbsent(role) && role !== "USER" && role !== "user") {
     throw validation("message.role", `Input messages must have role USER, got ${shown(role)}`);
   }
-  return {
+  const validated: ValidatedMessage = {
     role: "user",
     content: validateContent(message.content, "message.content"),
     controls: isAbsent(input.controls) ? null : validateControls(input.controls, "controls", rules),
@@ -117,6 +126,13 @@ export function validateMessageInput(input: MessageInput, rules: MessageRules = 
     metadata: isAbsent(input.metadata) ? null : validateJsonObject(input.metadata, "metadata"),
     tags: isAbsent(input.tags) ? [] : validateTags(input.tags, "tags"),
   };
+  checkSize(validated, MAX_MESSAGE_BYTES, "message", "A message (content, controls, externalActor, metadata and tags)");
+  return validated;
+}
+
+function checkSize(value: unknown, maxBytes: number, field: string, what: string): void {
+  const bytes = Buffer.byteLength(JSON.stringify(value));
+  if (bytes > maxBytes) throw validation(field, `${what} must be at most ${maxBytes} bytes as JSON, got ${bytes}`);
 }
 
 /**
@@ -179,7 +195,9 @@ export function validateContent(value: unknown, field: string): InputPart[] {
   if (value.length > MAX_INPUT_PARTS) {
     throw validation(field, `content may contain at most ${MAX_INPUT_PARTS} parts, got ${value.length}`);
   }
-  return value.map((part: unknown, i) => validatePart(part, `${field}[${i}]`));
+  const parts = value.map((part: unknown, i) => validatePart(part, `${field}[${i}]`));
+  checkSize(parts, MAX_MESSAGE_BYTES, field, "content");
+  return parts;
 }
 
 function validatePart(part: unknown, field: string): InputPart {
@@ -189,6 +207,9 @@ function validatePart(part: unknown, field: string): InputPart {
       if (typeof part.text !== "string") throw validation(`${field}.text`, "text must be a string");
       // Whitespace is the user's business; only a part with no text at all is rejected.
       if (part.text === "") throw validation(`${field}.text`, "text must not be empty");
+      if (Buffer.byteLength(part.text) > MAX_TEXT_PART_BYTES) {
+        throw validation(`${field}.text`, `text must be at most ${MAX_TEXT_PART_BYTES} bytes (UTF-8), got ${Buffer.byteLength(part.text)}`);
+      }
       return { type: "text", text: checkStorableString(part.text, `${field}.text`) };
     case "image":
       return validateImage(part, field);
@@ -219,6 +240,7 @@ function validateImage(part: JsonObject, field: string): ImagePart {
       throw validation(`${field}.url`, "url is not a valid URL");
     }
     if (!URL_SCHEMES.includes(scheme)) throw validation(`${field}.url`, `url must be an http, https or data URL, got ${scheme}`);
+    if (scheme === "data:") checkDataUrl(url, mediaType, `${field}.url`);
     out.url = url;
   } else {
     if (typeof base64 !== "string" || base64 === "" || !BASE64.test(base64)) {
@@ -235,6 +257,22 @@ function validateImage(part: JsonObject, field: string): ImagePart {
     out.media_type = mediaType as string;
   }
   return out;
+}
+
+/**
+ * A data URL carries the image itself, so the rules of `base64` + `mediaType`
+ * hold for it: `data:<one of IMAGE_MEDIA_TYPES>;base64,<padded base64>` (no
+ * SVG, HTML or text; no empty payload), and a `mediaType` beside it must agree.
+ */
+function checkDataUrl(url: string, mediaType: unknown, field: string): void {
+  const match = /^data:([^;,]*);base64,(.*)$/s.exec(url);
+  if (!match) throw validation(field, "A data URL must be data:<media type>;base64,<data>");
+  const [, type, data] = match as unknown as [string, string, string];
+  if (!(IMAGE_MEDIA_TYPES as readonly string[]).includes(type)) {
+    throw validation(field, `A data URL's media type must be one of ${IMAGE_MEDIA_TYPES.join(", ")}`);
+  }
+  if (data === "" || !BASE64.test(data)) throw validation(field, "A data URL's data must be non-empty, padded standard base64");
+  if (!isAbsent(mediaType) && mediaType !== type) throw validation(field, `The data URL's media type ${type} differs from mediaType`);
 }
 
 function validateControls(value: unknown, field: string, rules: MessageRules): StoredControls {

@@ -10,6 +10,8 @@ export interface GraphQLContext {
   requestId: string;
   /** The absolute URL of an image's bytes (GET /v1/images/{id}/content). */
   imageUrl: (imageId: string) => string;
+  /** Aborts when the client goes away (the HTTP request, or the graphql-ws socket): ends a wait-mode createMessage. */
+  signal?: AbortSignal;
 }
 
 export function createContext(deps: Omit<GraphQLContext, "loaders">): GraphQLContext {

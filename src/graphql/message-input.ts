@@ -83,6 +83,10 @@ const CreateMessageInput = builder.inputType("CreateMessageInput", {
     message: t.field({ type: InputMessage, required: true }),
     controls: t.field({ type: ControlsInput }),
     delivery: t.field({ type: DeliveryRef, defaultValue: "QUEUE" }),
+    waitMs: t.int({
+      description:
+        "Wait mode, 0 to 600000: answer once the message's turn (the one it joined, for STEERED) has ended or waits for tool results, or after this many ms — so the same request can select the answer.",
+    }),
     externalActor: t.field({ type: ExternalActorInput }),
     metadata: t.field({ type: "JSON", description: "A JSON object." }),
     tags: t.stringList(),
@@ -109,11 +113,12 @@ export function storedPart(part: ContentPartInput): InputPart {
 builder.mutationField("createMessage", (t) =>
   t.field({
     type: MessageRef,
-    description: "Stores the user message and returns it at once; the agent turn runs in the background.",
+    description:
+      "Stores the user message and returns it at once (or, with waitMs, once its turn has ended or waits); the agent turn runs in the background.",
     args: { input: t.arg({ type: CreateMessageInput, required: true }) },
-    resolve: (_root, { input }, { actor, services }) => {
+    resolve: (_root, { input }, { actor, services, signal }) => {
       const message: MessageInput["message"] = { role: input.message.role, content: input.message.content.map(storedPart) };
-      return services.messages.create(actor, { ...input, message });
+      return services.messages.create(actor, { ...input, message }, signal);
     },
   }),
 );

@@ -10,7 +10,7 @@ import { builder } from "./builder.js";
 import { encodeCursor } from "../service/paging.js";
 import { connectionType, toConnection } from "./connection.js";
 import { ContentPartRef } from "./content.js";
-import { ErrorDisclosureRef, MessagePhaseRef, MessageRoleRef } from "./enums.js";
+import { ErrorDisclosureRef, MessageDeliveryRef, MessagePhaseRef, MessageRoleRef } from "./enums.js";
 import { NodeRef } from "./node.js";
 import { SessionRef } from "./session.js";
 
@@ -69,7 +69,8 @@ MessageRef.implement({
     phase: t.expose("phase", { type: MessagePhaseRef, nullable: true }),
     thinking: t.exposeString("thinking", { nullable: true }),
     thinkingSignature: t.exposeString("thinkingSignature", { nullable: true }),
-    turnId: t.exposeID("turnId", { nullable: true }),
+    turnId: t.exposeID("turnId", { nullable: true, description: "For a STEERED user message, the turn it joined." }),
+    delivery: t.expose("delivery", { type: MessageDeliveryRef, nullable: true, description: "Null on non-user messages." }),
     sequence: t.exposeInt("sequence", { description: "Sequence of the event the message came from." }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),

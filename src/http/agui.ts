@@ -1,7 +1,8 @@
 // AG-UI server route (SPEC §13): `POST /v1/ag-ui` takes a RunAgentInput and
 // answers the run as AG-UI events over SSE, encoded by @ag-ui/encoder, each
-// frame with `id: <sequence>.<n>`. Thin: parse, ask the protocol service
-// which run to stream, stream the mapper's frames of the shared event stream.
+// frame with `id: <sequence>.<n>`. Thin: parse, let the protocol service
+// apply the request's tool answers and post its new user message, then
+// stream the mapper's frames of the shared event stream.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { EventEncoder } from "@ag-ui/encoder";
 import { RunAgentInputSchema } from "@ag-ui/core/schemas";
@@ -10,9 +11,8 @@ import { AppError, validation } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Actor } from "../service/context.js";
 import type { ProtocolService } from "../service/protocols.js";
-import { AguiRunMapper, emptyRun, frameAfter, newestUserMessage, parseFrameId, type AguiFrame } from "../protocols/agui.js";
+import { AguiRunMapper, clientToolsOf, decisionsOf, emptyRun, frameAfter, newestUserMessage, parseFrameId, toolResultsOf, type AguiFrame } from "../protocols/agui.js";
 import type { LogEvent } from "../protocols/log-event.js";
-import type { RunLink } from "../store/protocol-links.js";
 import { readJson } from "./body.js";
 import { originPolicy, refusedOrigin } from "./origin.js";
 import { sendMethodNotAllowed, sendRestError } from "./errors.js";
@@ -53,17 +53,34 @@ export function aguiRoute(deps: ProtocolRouteDeps): Route {
       const lastEventId = header(req, "last-event-id");
       const cursor = lastEventId ? parseFrameId(lastEventId) : null;
 
+      protocols.checkClientTools(clientToolsOf(input.tools), "tools");
       const sessionId = await protocols.sessionFor(actor, input.threadId, "threadId", true);
+      const ids = { threadId: input.threadId, runId: input.runId };
       const known = await protocols.findRun(sessionId, input.runId);
-      const run = known ?? (await startRun(protocols, actor, sessionId, input.runId, newestUserMessage(input.messages)));
-      if (!run) {
-        await streamFrames(res, fromList(emptyRun(input.threadId, input.runId, await protocols.head(actor, sessionId))));
+      if (known) {
+        // Last-Event-ID resumes a run this runId already named.
+        await streamRun(res, protocols, actor, sessionId, new AguiRunMapper({ ...known, ...ids }), known.turnId, cursor);
         return true;
       }
-      const events = await protocols.events(actor, sessionId, run.startSequence);
-      const mapper = new AguiRunMapper({ ...run, threadId: input.threadId, runId: input.runId });
-      // Last-Event-ID resumes a run this runId already named; a new run starts at its beginning.
-      await streamFrames(res, runFrames(events, mapper, known ? cursor : null), () => void events.return?.());
+      // Answers first: a new user message would end the waiting turn (SPEC §11).
+      const answered = await protocols.answer(actor, sessionId, toolResultsOf(input.messages), decisionsOf(input.resume), true);
+      const newest = newestUserMessage(input.messages);
+      if (newest && !(await protocols.storedTurn(sessionId, newest.id))) {
+        const turn = await protocols.post(actor, sessionId, { ...newest, clientTools: clientToolsOf(input.tools) });
+        const run = await protocols.recordRun({ sessionId, runId: input.runId, ...turn });
+        await streamRun(res, protocols, actor, sessionId, new AguiRunMapper({ ...run, ...ids }), run.turnId, null);
+      } else if (answered.turn && answered.waiting.length > 0) {
+        // Calls are left open: the turn still waits, so this run is the answers' events, then that wait.
+        const run = { ...ids, turnId: answered.turn.turnId, startSequence: answered.before + 1 };
+        await streamRun(res, protocols, actor, sessionId, new AguiRunMapper(run, { sequence: answered.after, waiting: answered.waiting }), run.turnId, null);
+      } else if (answered.turn) {
+        // The turn goes on: the run is what it does from the answers to its next wait or its end.
+        const run = await protocols.recordRun({ sessionId, runId: input.runId, turnId: answered.turn.turnId, startSequence: answered.before + 1 });
+        await streamRun(res, protocols, actor, sessionId, new AguiRunMapper({ ...run, ...ids }), run.turnId, null);
+      } else {
+        const head = await protocols.head(actor, sessionId);
+        await streamFrames(res, fromList(emptyRun(input.threadId, input.runId, head, await protocols.waiting(actor, sessionId))));
+      }
     } catch (error) {
       sendRestError(res, error, { logger: deps.logger, where: `${req.method} ${path}` });
     }
@@ -71,24 +88,27 @@ export function aguiRoute(deps: ProtocolRouteDeps): Route {
   };
 }
 
-/** Posts the newest user message when it is not stored yet, starting a run; null when there is nothing new to post. */
-async function startRun(
+/** Streams a run: the turn's events from its input message (the mapper needs the whole turn), replayed then live. */
+async function streamRun(
+  res: ServerResponse,
   protocols: ProtocolService,
   actor: Actor,
   sessionId: string,
-  runId: string,
-  newest: ReturnType<typeof newestUserMessage>,
-): Promise<RunLink | null> {
-  if (!newest || (await protocols.storedTurn(sessionId, newest.id))) return null;
-  const turn = await protocols.post(actor, sessionId, newest);
-  return protocols.recordRun({ sessionId, runId, ...turn });
+  mapper: AguiRunMapper,
+  turnId: string,
+  cursor: [number, number] | null,
+): Promise<void> {
+  const turn = await protocols.turnStart(sessionId, turnId);
+  if (!turn) throw new Error(`turn ${turnId} of a recorded run is gone`);
+  const events = await protocols.events(actor, sessionId, turn.startSequence);
+  await streamFrames(res, runFrames(events, mapper, cursor), () => void events.return?.());
 }
 
 async function* fromList(frames: AguiFrame[]): AsyncGenerator<AguiFrame> {
   yield* frames;
 }
 
-/** The run's frames, always from its start (the mapper folds the whole run); after `cursor` only, RUN_STARTED always. */
+/** The run's frames (the mapper folds the whole turn); after `cursor` only, RUN_STARTED always. */
 async function* runFrames(events: AsyncIterable<LogEvent>, mapper: AguiRunMapper, cursor: [number, number] | null): AsyncGenerator<AguiFrame> {
   for await (const event of events) {
     for (const frame of mapper.map(event)) {

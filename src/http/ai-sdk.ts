@@ -1,7 +1,9 @@
 // Vercel AI SDK UI message stream routes (SPEC §13), what `useChat` and
 // `DefaultChatTransport` speak: `POST /v1/ai-sdk/chat` posts the newest user
-// message and streams its turn; `GET /v1/ai-sdk/chat/{id}/stream` resumes the
-// turn that has not ended (204 when none). The chunks are the mapper's, the
+// message and streams its turn, or applies the tool answers of its last
+// (assistant) message and streams the rest of that turn until it ends or
+// waits again; `GET /v1/ai-sdk/chat/{id}/stream` resumes the turn that has
+// not ended (204 when none). The chunks are the mapper's, the
 // SSE framing, headers and `[DONE]` are `ai`'s own stream helpers.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createUIMessageStream, pipeUIMessageStreamToResponse, safeValidateUIMessages, type UIMessage } from "ai";
@@ -9,7 +11,7 @@ import { z } from "zod";
 import { AppError, validation } from "../errors.js";
 import type { Actor } from "../service/context.js";
 import type { ProtocolService } from "../service/protocols.js";
-import { AiSdkTurnMapper, newestUserMessage } from "../protocols/ai-sdk.js";
+import { AiSdkTurnMapper, newestUserMessage, toolAnswersOf, type StreamScope } from "../protocols/ai-sdk.js";
 import type { LogEvent } from "../protocols/log-event.js";
 import type { TurnStart } from "../store/protocol-links.js";
 import { readJson } from "./body.js";
@@ -27,6 +29,8 @@ const ChatRequest = z.object({
   messages: z.array(z.unknown()).min(1),
   trigger: z.enum(["submit-message", "regenerate-message"]).optional(),
   messageId: z.string().nullish(),
+  /** Client tools for a new turn (SPEC §13), as `[{name, description, parameters}]`. */
+  clientTools: z.array(z.unknown()).optional(),
 });
 
 export function aiSdkRoute(deps: ProtocolRouteDeps): Route {
@@ -43,12 +47,30 @@ export function aiSdkRoute(deps: ProtocolRouteDeps): Route {
     const checked = await safeValidateUIMessages({ messages: parsed.data.messages });
     // The library's message quotes the whole value: keep the answer short.
     if (!checked.success) throw validation("messages", `Invalid UI messages: ${checked.error.message.slice(0, 500)}`);
-    const newest = newestUserMessage(checked.data as UIMessage[]);
+    const messages = checked.data as UIMessage[];
+    const newest = newestUserMessage(messages);
+    const answers = toolAnswersOf(messages);
 
+    protocols.checkClientTools(parsed.data.clientTools ?? [], "clientTools");
     const sessionId = await protocols.sessionFor(actor, parsed.data.id, "id", true);
-    // A message stored before (a retried POST) is not posted again: its turn is streamed again.
-    const turn = newest && ((await protocols.storedTurn(sessionId, newest.id)) ?? (await protocols.post(actor, sessionId, newest)));
-    await streamTurn(protocols, actor, res, sessionId, turn);
+    // Answers first: a new user message would end the waiting turn (SPEC §11).
+    const answered = await protocols.answer(actor, sessionId, answers.results, answers.decisions);
+    // A message stored before (a retried POST) is not posted again.
+    const stored = newest && (await protocols.storedTurn(sessionId, newest.id));
+    if (newest && !stored) {
+      const turn = await protocols.post(actor, sessionId, { ...newest, clientTools: parsed.data.clientTools });
+      return streamTurn(protocols, actor, res, sessionId, turn, { waitsFrom: 0 });
+    }
+    if (answered.turn) {
+      // The answers continue the assistant message; if calls are left open the turn still waits, and so does the stream.
+      const endAt = answered.waiting.length > 0 ? answered.after : undefined;
+      return streamTurn(protocols, actor, res, sessionId, answered.turn, { waitsFrom: 0, continueAfter: new Set(answered.answered), endAt });
+    }
+    // A resent answer: the same continuation again, from the wait it answered.
+    const resent = await protocols.lastWaitedCall(sessionId, answers.ids);
+    if (resent) return streamTurn(protocols, actor, res, sessionId, resent, { waitsFrom: 0, continueAfter: new Set([resent.toolCallId]), ...(await waitsNow(protocols, actor, sessionId, resent)) });
+    // A resent user message: its turn again, from the start.
+    await streamTurn(protocols, actor, res, sessionId, stored || null, stored ? await scopeNow(protocols, actor, sessionId, stored) : { waitsFrom: 0 });
   };
 
   const resume = async (res: ServerResponse, actor: Actor, chatId: string) => {
@@ -58,7 +80,7 @@ export function aiSdkRoute(deps: ProtocolRouteDeps): Route {
       res.writeHead(204).end();
       return;
     }
-    await streamTurn(protocols, actor, res, sessionId, turn);
+    await streamTurn(protocols, actor, res, sessionId, turn, await scopeNow(protocols, actor, sessionId, turn));
   };
 
   return async (req, res, path) => {
@@ -83,8 +105,26 @@ export function aiSdkRoute(deps: ProtocolRouteDeps): Route {
   };
 }
 
+/** A whole turn streamed now: the waits it is past do not end the stream; the one it is in (if any) does. */
+async function scopeNow(protocols: ProtocolService, actor: Actor, sessionId: string, turn: TurnStart): Promise<StreamScope> {
+  return { waitsFrom: (await protocols.head(actor, sessionId)) + 1, ...(await waitsNow(protocols, actor, sessionId, turn)) };
+}
+
+/** `endAt` the session's head when `turn` is waiting now. */
+async function waitsNow(protocols: ProtocolService, actor: Actor, sessionId: string, turn: TurnStart): Promise<{ endAt?: number }> {
+  const head = await protocols.head(actor, sessionId);
+  return (await protocols.waitingTurn(actor, sessionId)) === turn.turnId ? { endAt: head } : {};
+}
+
 /** Streams one turn from its input message, replayed then live; nothing to stream → an empty assistant message. */
-async function streamTurn(protocols: ProtocolService, actor: Actor, res: ServerResponse, sessionId: string, turn: TurnStart | null): Promise<void> {
+async function streamTurn(
+  protocols: ProtocolService,
+  actor: Actor,
+  res: ServerResponse,
+  sessionId: string,
+  turn: TurnStart | null,
+  scope: StreamScope,
+): Promise<void> {
   const events = turn ? await protocols.events(actor, sessionId, turn.startSequence) : null;
   // Leaving ends only this response: the turn runs on (only cancelTurn stops it).
   res.once("close", () => void events?.return?.());
@@ -95,7 +135,7 @@ async function streamTurn(protocols: ProtocolService, actor: Actor, res: ServerR
         writer.write({ type: "finish", finishReason: "stop" });
         return;
       }
-      const mapper = new AiSdkTurnMapper(turn);
+      const mapper = new AiSdkTurnMapper(turn, scope);
       for await (const event of events as AsyncIterable<LogEvent>) {
         for (const chunk of mapper.map(event)) writer.write(chunk);
         if (mapper.finished) break;

@@ -27,7 +27,14 @@ export function createAuth(config: Pick<Config, "AUTH">, keys: ApiKeyStore) {
     if (!keyId) throw unauthenticated("Invalid or revoked API key");
     return { ownerId: keyId };
   };
-  const actorFor: ActorResolver = (req) => fromAuthorization(req.headers.authorization);
+  // Once per request: the rate limiter asks first (a key that authenticates
+  // has its own budget), then the route; one lookup serves both.
+  const resolved = new WeakMap<object, Promise<Actor>>();
+  const actorFor: ActorResolver = (req) => {
+    let actor = resolved.get(req);
+    if (!actor) resolved.set(req, (actor = fromAuthorization(req.headers.authorization)));
+    return actor;
+  };
   return { actorFor, fromAuthorization, required: config.AUTH === "api_key" };
 }
 

@@ -41,15 +41,17 @@ export function mountGraphQLWs(deps: GraphQLDeps, yoga: GraphQLServer, server: S
   const allowedOrigin = originPolicy(config);
   const hostAllowed = hostPolicy(config);
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.MAX_BODY_BYTES });
-  /** Each socket's id (in its log lines) and its operations by graphql-ws id. */
-  const connections = new WeakMap<object, { connectionId: string; operations: Map<string, OperationLog> }>();
+  /** Each socket's id (in its log lines), its operations by graphql-ws id, and a signal that aborts when it closes (ends a wait-mode mutation). */
+  const connections = new WeakMap<object, { connectionId: string; operations: Map<string, OperationLog>; closed: AbortController }>();
   wss.on("connection", (socket, req: IncomingMessage) => {
     const connectionId = randomUUID();
     const opened = performance.now();
-    connections.set(socket, { connectionId, operations: new Map() });
+    const closed = new AbortController();
+    connections.set(socket, { connectionId, operations: new Map(), closed });
     deps.metrics.wsConnections.inc();
     logger.info({ connectionId, remoteAddress: req.socket.remoteAddress, origin: req.headers.origin }, "graphql-ws connected");
     socket.once("close", (code, reason) => {
+      closed.abort();
       deps.metrics.wsConnections.dec();
       for (const id of connections.get(socket)?.operations.keys() ?? []) finish(socket, id); // still running when the socket went
       logger.info({ connectionId, code, reason: reason.toString().slice(0, 120), ms: Math.round(performance.now() - opened) }, "graphql-ws closed");
@@ -129,6 +131,8 @@ export function mountGraphQLWs(deps: GraphQLDeps, yoga: GraphQLServer, server: S
         if (running(ctx.extra.socket) >= config.WS_MAX_SUBSCRIPTIONS) {
           return [new GraphQLError(`At most ${config.WS_MAX_SUBSCRIPTIONS} operations per connection`, { extensions: { code: "RATE_LIMITED", status: 429 } })];
         }
+        // The slot is taken before the first await, so a burst of frames cannot all pass the check; a refusal below frees it (onError → finish).
+        operation.running = true;
         const authorization = ctx.connectionParams?.authorization;
         const headers = { ...ctx.extra.request.headers, authorization: typeof authorization === "string" ? authorization : undefined };
         const scene = { logger, requestId, where: "a graphql-ws operation" };
@@ -139,6 +143,7 @@ export function mountGraphQLWs(deps: GraphQLDeps, yoga: GraphQLServer, server: S
           params: payload,
           requestId,
           note: (note: OperationNote) => Object.assign(operation, note),
+          signal: connections.get(ctx.extra.socket)?.closed.signal,
         });
         // graphql-armor's limits throw from parse (tokens) and validate (depth,
         // aliases): answer them as the operation's errors, as over HTTP, instead
@@ -158,7 +163,6 @@ export function mountGraphQLWs(deps: GraphQLDeps, yoga: GraphQLServer, server: S
         } catch (error) {
           return [graphqlError(error, scene)]; // e.g. the key was revoked since connection_init
         }
-        operation.running = true; // from here on graphql-ws calls onComplete for this id
         return {
           schema: enveloped.schema,
           document,

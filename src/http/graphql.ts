@@ -43,6 +43,8 @@ export interface ServerContext {
   requestId: string;
   /** Hears the operation's name, type and error codes (for the request's log line). */
   note: (note: OperationNote) => void;
+  /** graphql-ws: aborts when the socket closes (over HTTP the request's own signal does). */
+  signal?: AbortSignal;
 }
 
 /** Serves /graphql over HTTP and SSE (the route) and over graphql-ws (the server's upgrades). */
@@ -94,13 +96,14 @@ function createGraphQLServer(deps: GraphQLDeps) {
         },
       } satisfies Plugin<GraphQLContext, ServerContext>,
     ],
-    context: async ({ req, requestId }): Promise<GraphQLContext> => {
+    context: async ({ req, requestId, request, signal }): Promise<GraphQLContext> => {
       try {
         return createContext({
           actor: await deps.auth.actorFor(req),
           services,
           requestId,
           imageUrl: (imageId) => deps.imageLinks.urlFor(req, imageId),
+          signal: signal ?? request?.signal,
         });
       } catch (error) {
         // An unexpected one is masked and logged here, where the request id is known.

@@ -15,8 +15,8 @@ const UNLIMITED_PATHS = new Set(["/health", "/ready", "/metrics"]);
 export interface LimitsOptions {
   maxBodyBytes: number;
   limiter: RateLimiter | null;
-  /** AUTH=api_key: budgets per key (else per client address). */
-  perKey: boolean;
+  /** AUTH=api_key: the owner a request authenticates as, null when it does not (then it counts per client address). */
+  ownerOf: ((req: IncomingMessage) => Promise<string | null>) | null;
   logger: Logger;
 }
 
@@ -34,7 +34,8 @@ export function limitsRoute(options: LimitsOptions): Route {
     if (options.limiter) {
       // A limiter that cannot count (Redis away) lets requests through: the
       // limit protects the service, it must not take it down.
-      const decision = await options.limiter.hit(rateKey(req, options.perKey)).catch((err: unknown) => {
+      const ownerId = options.ownerOf ? await options.ownerOf(req) : null;
+      const decision = await options.limiter.hit(rateKey(req, ownerId)).catch((err: unknown) => {
         options.logger.debug({ err }, "rate limiter unavailable; request not counted");
         return { allowed: true, retryAfter: 0 };
       });

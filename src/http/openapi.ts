@@ -66,9 +66,24 @@ const schemas = {
       id: { type: "string" }, session_id: { type: "string" }, role: { enum: ["system", "user", "agent", "tool_result"] },
       content: { type: "array", items: ref("ContentPart") }, controls: jsonObject, external_actor: jsonObject, metadata: jsonObject,
       tags: { type: "array", items: { type: "string" } }, phase: { enum: ["commentary", "final_answer", null] },
-      thinking: { type: ["string", "null"] }, thinking_signature: { type: ["string", "null"] }, turn_id: { type: ["string", "null"] },
+      thinking: { type: ["string", "null"] }, thinking_signature: { type: ["string", "null"] }, turn_id: { type: ["string", "null"], description: "For a steered message, the turn it joined" },
+      delivery: { enum: ["started", "queued", "steered", null], description: "A user message's delivery: started (its turn was next), queued (others were ahead), steered (it joined the running turn); null on other roles" },
       sequence: { type: "integer" }, created_at: { type: "string", format: "date-time" },
     },
+  },
+  MessageWaited: {
+    description: "The message, and where its turn is after the wait (?wait=true)",
+    allOf: [
+      ref("Message"),
+      {
+        type: "object",
+        required: ["turn_status", "turn_messages"],
+        properties: {
+          turn_status: { enum: ["queued", "running", "completed", "failed", "cancelled", "waiting_for_tool_results"] },
+          turn_messages: { type: "array", items: ref("Message"), description: "What the turn appended after the user message so far" },
+        },
+      },
+    ],
   },
   MessageInput: {
     type: "object",
@@ -148,7 +163,15 @@ const paths = {
   },
   "/v1/sessions/{session_id}/messages": {
     parameters: [SESSION],
-    post: { summary: "Post a user message (starts or queues a turn)", requestBody: body(ref("MessageInput")), responses: { "201": json(ref("Message"), "Created"), ...errors } },
+    post: {
+      summary: "Post a user message (starts, queues, steers into or interrupts a turn)",
+      parameters: [
+        query("wait", { enum: ["true", "false"] }, "wait mode: answer once the message's turn has ended or waits for tool results, or after timeout_ms"),
+        query("timeout_ms", { type: "integer", minimum: 0, maximum: 600000 }, "wait mode's bound (default 30000)"),
+      ],
+      requestBody: body(ref("MessageInput")),
+      responses: { "201": json({ anyOf: [ref("MessageWaited"), ref("Message")] }, "Created (with turn_status and turn_messages when ?wait=true)"), ...errors },
+    },
     get: {
       summary: "Read the conversation, oldest first",
       parameters: [query("limit", { type: "integer", minimum: 0 }, "page size"), query("after", { type: "string" }, "cursor"), query("role", { type: "string" }, "roles, repeatable or comma-separated (tool = tool_result)")],
@@ -224,20 +247,51 @@ const paths = {
   "/v1/ag-ui": {
     post: {
       summary: "AG-UI: run an agent turn (RunAgentInput in, AG-UI events out)",
-      requestBody: body({ type: "object", required: ["threadId", "runId", "messages"], description: "@ag-ui/core RunAgentInput" }),
+      description:
+        "A run ends where the turn ends or waits: RUN_FINISHED outcome success (with pendingToolCallIds when client tools wait), interrupt (approvals), cancelled; RUN_ERROR when it failed. " +
+        "`tools` are client tools for the posted message's turn; `role: \"tool\"` messages answer waiting client calls; `resume` entries decide approvals.",
+      requestBody: body({
+        type: "object",
+        required: ["threadId", "runId", "messages"],
+        description: "@ag-ui/core RunAgentInput",
+        properties: {
+          threadId: { type: "string" },
+          runId: { type: "string" },
+          messages: { type: "array", items: { type: "object" } },
+          tools: { type: "array", items: { type: "object", required: ["name"], properties: { name: { type: "string" }, description: { type: "string" }, parameters: { type: "object" } } } },
+          resume: {
+            type: "array",
+            description: "interruptId = the tool call id; status resolved with payload.approve not false approves, anything else rejects (payload.reason)",
+            items: { type: "object", required: ["interruptId", "status"], properties: { interruptId: { type: "string" }, status: { type: "string", enum: ["resolved", "cancelled"] }, payload: {} } },
+          },
+        },
+      }),
       responses: { "200": sse("AG-UI events, id: <sequence>.<n>"), ...errors },
     },
   },
   "/v1/ai-sdk/chat": {
     post: {
       summary: "Vercel AI SDK UI message stream v1 (useChat / DefaultChatTransport)",
-      requestBody: body({ type: "object", required: ["id", "messages"], properties: { id: { type: "string" }, messages: { type: "array", items: { type: "object" } }, trigger: { type: "string" }, messageId: { type: "string" } } }),
+      description:
+        "Posts the newest unsent user message, or applies the tool answers of the last (assistant) message: tool parts in state output-available / output-error answer client calls, approval-responded decides approvals. " +
+        "The stream ends where the turn ends or waits (a tool-approval-request for an approval, finish with finishReason tool-calls).",
+      requestBody: body({
+        type: "object",
+        required: ["id", "messages"],
+        properties: {
+          id: { type: "string" },
+          messages: { type: "array", items: { type: "object" } },
+          trigger: { type: "string" },
+          messageId: { type: "string" },
+          clientTools: { type: "array", description: "Client tools for the posted message's turn", items: ref("ClientTool") },
+        },
+      }),
       responses: { "200": sse("UI message stream chunks, then [DONE]"), ...errors },
     },
   },
   "/v1/ai-sdk/chat/{chat_id}/stream": {
     parameters: [{ name: "chat_id", in: "path", required: true, schema: { type: "string" } }],
-    get: { summary: "Resume the running turn's UI message stream", responses: { "200": sse("The turn's stream from its start, then live"), "204": { description: "No turn is running" }, ...errors } },
+    get: { summary: "Resume the running turn's UI message stream", responses: { "200": sse("The turn's stream from its start, then live"), "204": { description: "No turn is running or waiting" }, ...errors } },
   },
 };
 

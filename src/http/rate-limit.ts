@@ -3,8 +3,6 @@
 // window) when PUBSUB=redis, so every instance draws on one budget.
 import type { IncomingMessage } from "node:http";
 import type { Redis } from "ioredis";
-import { bearerToken } from "./auth.js";
-import { hashSecret } from "../store/api-keys.js";
 
 export interface RateDecision {
   allowed: boolean;
@@ -67,14 +65,10 @@ export class RedisRateLimiter implements RateLimiter {
 }
 
 /**
- * Who a request counts against. With keys (`perKey`), the key itself (hashed,
- * never stored in clear), parsed the way auth parses it, so spelling the same
- * header differently (`bearer`, extra spaces) is the same budget; without a
- * usable key, or with AUTH=none (where the header means nothing), the client
- * address — a made-up header never buys a fresh budget.
+ * Who a request counts against: the key's id when the request authenticated
+ * (AUTH=api_key), else the client address — so a missing, made-up or revoked
+ * key, or any header with AUTH=none, never buys a fresh budget.
  */
-export function rateKey(req: Pick<IncomingMessage, "headers" | "socket">, perKey: boolean): string {
-  const key = perKey ? bearerToken(req.headers.authorization) : undefined;
-  if (key) return `key:${hashSecret(key).slice(0, 32)}`;
-  return `ip:${req.socket.remoteAddress ?? "unknown"}`;
+export function rateKey(req: Pick<IncomingMessage, "socket">, ownerId: string | null): string {
+  return ownerId ? `key:${ownerId}` : `ip:${req.socket.remoteAddress ?? "unknown"}`;
 }

@@ -7,6 +7,7 @@ import type { Logger } from "../log.js";
 import type { Actor } from "../service/context.js";
 import type { Services } from "../service/index.js";
 import { MESSAGE_ROLE, SESSION_STATUS, parseRestEnum } from "../domain/enums.js";
+import { parseWaitMs } from "../domain/delivery.js";
 import type { Session } from "../store/sessions.js";
 import { readBody, readJson } from "./body.js";
 import { sendMethodNotAllowed, sendRestError } from "./errors.js";
@@ -27,6 +28,9 @@ export interface RestDeps {
 }
 
 type Params = Record<string, string>;
+
+/** REST wait mode's timeout_ms default (SPEC §11). */
+const DEFAULT_WAIT_MS = 30_000;
 type Handler = (ctx: { req: IncomingMessage; res: ServerResponse; url: URL; params: Params; actor: Actor }) => Promise<void>;
 
 export function restRoute(deps: RestDeps) {
@@ -68,7 +72,8 @@ export function restRoute(deps: RestDeps) {
     ["DELETE", /^\/v1\/sessions\/(?<id>[^/]+)$/, async ({ res, params, actor }) => {
       sendJson(res, 200, { id: await services.sessions.delete(actor, params.id), deleted: true });
     }],
-    ["POST", /^\/v1\/sessions\/(?<id>[^/]+)\/messages$/, async ({ req, res, params, actor }) => {
+    ["POST", /^\/v1\/sessions\/(?<id>[^/]+)\/messages$/, async ({ req, res, url, params, actor }) => {
+      const waitMs = waitParams(url);
       const body = fromRestKeys(asObject(await json(req), "body"), REST_KEYS.createMessage);
       const message = asObject(body.message, "message");
       const controls = body.controls == null ? null : asObject(body.controls, "controls");
@@ -79,8 +84,12 @@ export function restRoute(deps: RestDeps) {
         message: { role: message.role as string | undefined, content: message.content },
         controls: controls && fromRestKeys(controls, REST_KEYS.controls),
         externalActor: actorIn && fromRestKeys(actorIn, REST_KEYS.externalActor),
-      });
-      sendJson(res, 201, restMessage(created));
+        waitMs,
+      }, waitMs === null ? undefined : closedSignal(res));
+      if (waitMs === null) return sendJson(res, 201, restMessage(created));
+      if (res.destroyed) return; // the client went away while we waited
+      const turn = await services.messages.turnProgress(actor, created);
+      sendJson(res, 201, { ...restMessage(created), turn_status: turn.status, turn_messages: turn.messages.map(restMessage) });
     }],
     ["GET", /^\/v1\/sessions\/(?<id>[^/]+)\/messages$/, async ({ res, url, params, actor }) => {
       const roles = listParam(url, "role").map((role) => parseRestEnum(MESSAGE_ROLE, role, "role"));
@@ -167,6 +176,23 @@ function crossSiteRefusal(origin: string | undefined): AppError {
     `Cross-site request refused: it comes from ${from}, which ALLOWED_ORIGINS does not list. ` +
       "Add that origin to ALLOWED_ORIGINS to let its pages call this API; clients that are not browsers (curl, SDKs) send no Origin and are not refused.",
   );
+}
+
+/** `?wait=true&timeout_ms=N` (SPEC §11 wait mode): the wait in ms, or null without wait. */
+function waitParams(url: URL): number | null {
+  const wait = url.searchParams.get("wait");
+  if (wait !== null && wait !== "true" && wait !== "false") throw new AppError("VALIDATION_FAILED", "wait must be true or false", "wait");
+  const timeout = url.searchParams.get("timeout_ms");
+  const ms = timeout === null ? DEFAULT_WAIT_MS : /^\d{1,7}$/.test(timeout) ? Number(timeout) : NaN;
+  parseWaitMs(Number.isNaN(ms) ? timeout : ms, "timeout_ms"); // bounds checked even without wait=true
+  return wait === "true" ? ms : null;
+}
+
+/** Aborts when the client closes the connection before the answer is sent. */
+function closedSignal(res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  res.once("close", () => controller.abort());
+  return controller.signal;
 }
 
 /** A non-negative integer parameter, or null when absent (the service bounds it). */

@@ -8,12 +8,9 @@ import { AppError } from "../errors.js";
 import { assignRequestId } from "./request-id.js";
 import { requestLogNotes } from "./request-log.js";
 import type { Metrics } from "./metrics.js";
+import { routeLabel } from "./route-label.js";
 
 export type Route = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean> | boolean;
-
-/** A bounded route label for metrics: ids become `:id`. */
-export const routeLabel = (path: string) =>
-  path.replace(/\/(session|message|event|img|model|key)_[^/]*/g, "/:id").replace(/^\/v1\/ai-sdk\/chat\/[^/]+\//, "/v1/ai-sdk/chat/:id/").slice(0, 80);
 
 export function createHttpServer(routes: readonly Route[], logger: Logger, metrics?: Metrics): Server {
   return createServer(async (req, res) => {

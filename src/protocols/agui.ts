@@ -1,12 +1,14 @@
 // Parley's log as AG-UI events (@ag-ui/core 1.x), and AG-UI input as Parley
 // input. A run is one turn's events from the event that started the run; each
 // Parley event gives zero or more frames, numbered `<sequence>.<n>`, so ids
-// are unique, ordered and the same on every replay. One case per event type:
-// new Parley events (client tools, approvals, waits) are new cases.
-import { EventType, type BaseEvent, type Message as AguiMessage, type RunFinishedOutcome } from "@ag-ui/core";
+// are unique, ordered and the same on every replay. A run ends where the
+// turn waits (turn-waits.ts) or ends; the next run answers the wait with
+// tool messages and `resume` entries. One case per event type.
+import { EventType, type BaseEvent, type Message as AguiMessage, type ResumeEntry, type RunFinishedOutcome, type Tool as AguiTool } from "@ag-ui/core";
 import type { InputPart, JsonObject } from "../domain/content.js";
 import { validation } from "../errors.js";
-import { messageOf, str, textParts, toolCallsOf, toolResultText, TURN_END, type LogEvent, type TurnSpan } from "./log-event.js";
+import { answerText, messageOf, str, textParts, toolCallsOf, toolResultText, TURN_END, type LogEvent, type ToolAnswer, type ToolDecision, type TurnSpan } from "./log-event.js";
+import { TurnWaits, type WaitingCall } from "./turn-waits.js";
 
 export interface AguiRun extends TurnSpan {
   threadId: string;
@@ -23,32 +25,77 @@ type Case = (event: LogEvent, state: RunState) => BaseEvent[];
 
 interface RunState {
   run: AguiRun;
+  waits: TurnWaits;
   /** The agent message whose TEXT_MESSAGE_START was sent and not yet ended. */
   openText: string | null;
 }
 
+/** A run that stops where the turn waits now (its answers left calls open): after the event at `sequence`, with these calls, if the turn has reached its wait by then. */
+export interface RunEnd {
+  sequence: number;
+  waiting: readonly WaitingCall[];
+}
+
 /**
- * Folds a run's events into AG-UI frames. Feed it every event from the run's
- * start (other turns' events are skipped); `finished` turns true at the event
- * that ends the run.
+ * Folds a turn's events into a run's AG-UI frames. Feed it every event from
+ * the turn's input message on (other turns' events are skipped): events
+ * before the run's `startSequence` only build up the turn's state. The run
+ * ends at the turn's next wait or its end (`finished` turns true), or at
+ * `end` when given.
  */
 export class AguiRunMapper {
   private readonly state: RunState;
+  private started = false;
   finished = false;
 
-  constructor(run: AguiRun) {
-    this.state = { run, openText: null };
+  constructor(
+    run: AguiRun,
+    private readonly end: RunEnd | null = null,
+  ) {
+    this.state = { run, waits: new TurnWaits(), openText: null };
   }
 
   map(event: LogEvent): AguiFrame[] {
     const { run } = this.state;
-    if (this.finished || event.context.turnId !== run.turnId || event.sequence < run.startSequence) return [];
-    // RUN_STARTED is the first frame of the run's first event.
-    const events: BaseEvent[] = event.sequence === run.startSequence ? [{ type: EventType.RUN_STARTED, threadId: run.threadId, runId: run.runId } as BaseEvent] : [];
-    events.push(...(CASES[event.type]?.(event, this.state) ?? []));
-    if (TURN_END.has(event.type)) this.finished = true;
+    if (this.finished) return [];
+    const ours = event.context.turnId === run.turnId;
+    const wait = ours ? this.state.waits.observe(event) : null;
+    const cased = ours ? (CASES[event.type]?.(event, this.state) ?? []) : [];
+    const events: BaseEvent[] = [];
+    if (ours && event.sequence >= run.startSequence) {
+      events.push(...this.open(), ...cased);
+      if (wait) events.push(...this.finish(wait));
+      if (TURN_END.has(event.type)) this.finished = true;
+    }
+    // Only at a wait: a turn still running the step's server tools goes on to its wait.
+    if (this.end && !this.finished && event.sequence >= this.end.sequence && this.state.waits.atWait) events.push(...this.open(), ...this.finish(this.end.waiting));
     return events.map((e, n) => ({ id: frameId(event.sequence, n), event: { ...e, timestamp: event.ts.getTime() } }));
   }
+
+  /** RUN_STARTED, once: the first frame of the run's first event. */
+  private open(): BaseEvent[] {
+    if (this.started) return [];
+    this.started = true;
+    return [{ type: EventType.RUN_STARTED, threadId: this.state.run.threadId, runId: this.state.run.runId } as BaseEvent];
+  }
+
+  private finish(waiting: readonly WaitingCall[]): BaseEvent[] {
+    this.finished = true;
+    return [...closeText(this.state), runFinished(this.state, waitOutcome(waiting))];
+  }
+}
+
+/**
+ * A wait as @ag-ui/core's outcome: approvals are interrupts (the client
+ * calls stay open beside them); client calls alone are a success with
+ * `pendingToolCallIds`.
+ */
+export function waitOutcome(waiting: readonly WaitingCall[]): RunFinishedOutcome {
+  const approvals = waiting.filter((c) => c.kind === "approval");
+  if (approvals.length > 0) {
+    return { type: "interrupt", interrupts: approvals.map((c) => ({ id: c.id, reason: "tool_approval", toolCallId: c.id, expiresAt: c.expiresAt })) } as RunFinishedOutcome;
+  }
+  return { type: "success", ...(waiting.length > 0 ? { pendingToolCallIds: waiting.map((c) => c.id) } : {}) } as RunFinishedOutcome;
 }
 
 const closeText = (state: RunState): BaseEvent[] => {
@@ -95,7 +142,8 @@ const CASES: Record<string, Case> = {
     return out;
   },
 
-  "tool.completed": (event) => [
+  // A client call's result is the client's own tool message: no TOOL_CALL_RESULT to echo it back.
+  "tool.completed": (event, state) => state.waits.kindOf(str(event.data, "tool_call_id")) === "client" ? [] : [
     {
       type: EventType.TOOL_CALL_RESULT,
       messageId: str(event.data, "message_id"),
@@ -119,12 +167,12 @@ function usageOf(data: JsonObject): { usage?: { inputTokens: number; outputToken
   return { usage: [{ inputTokens: usage.input_tokens, outputTokens: usage.output_tokens, totalTokens: usage.input_tokens + usage.output_tokens }] };
 }
 
-/** A run that posts nothing: RUN_STARTED then RUN_FINISHED, numbered after `sequence` (the session's head). */
-export function emptyRun(threadId: string, runId: string, sequence: number, ts = new Date()): AguiFrame[] {
+/** A run that posts nothing: RUN_STARTED then RUN_FINISHED (its outcome the session's wait, if any), numbered after `sequence` (the session's head). */
+export function emptyRun(threadId: string, runId: string, sequence: number, waiting: readonly WaitingCall[] = [], ts = new Date()): AguiFrame[] {
   const timestamp = ts.getTime();
   return [
     { id: frameId(sequence, 0), event: { type: EventType.RUN_STARTED, threadId, runId, timestamp } as BaseEvent },
-    { id: frameId(sequence, 1), event: { type: EventType.RUN_FINISHED, threadId, runId, outcome: { type: "success" }, timestamp } as BaseEvent },
+    { id: frameId(sequence, 1), event: { type: EventType.RUN_FINISHED, threadId, runId, outcome: waitOutcome(waiting), timestamp } as BaseEvent },
   ];
 }
 
@@ -162,3 +210,27 @@ function userContent(content: string | readonly { type: string; [key: string]: u
     throw validation(`${field}[${i}]`, `Unsupported content part: ${part.type}${source ? ` with a ${source.type} source` : ""} (text and image url/data parts are)`);
   });
 }
+
+/** `role: "tool"` messages as client results (a message with `error` is an error result). Which of them answer a waiting call is the service's to judge. */
+export function toolResultsOf(messages: readonly AguiMessage[]): ToolAnswer[] {
+  return messages.flatMap((m): ToolAnswer[] => {
+    if (m.role !== "tool") return [];
+    const text = typeof m.content === "string" ? m.content : m.content.flatMap((p) => (p.type === "text" ? [p.text] : [])).join("");
+    const isError = typeof m.error === "string";
+    return [{ toolCallId: m.toolCallId, content: answerText(text || (isError ? m.error : text)), isError }];
+  });
+}
+
+/** `resume` entries as decisions: `resolved` with `payload.approve` not false approves; anything else rejects, `payload.reason` the reason. */
+export function decisionsOf(resume: readonly ResumeEntry[] | undefined): ToolDecision[] {
+  return (resume ?? []).map((entry) => {
+    const payload = (typeof entry.payload === "object" && entry.payload !== null ? entry.payload : {}) as { approve?: unknown; reason?: unknown };
+    const approve = entry.status === "resolved" && payload.approve !== false;
+    const reason = !approve && typeof payload.reason === "string" && payload.reason !== "" ? payload.reason : null;
+    return { toolCallId: entry.interruptId, approve, reason };
+  });
+}
+
+/** RunAgentInput `tools` as the turn's client tools (`parameters` default to an empty object schema). */
+export const clientToolsOf = (tools: readonly AguiTool[]) =>
+  tools.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters ?? { type: "object" } }));

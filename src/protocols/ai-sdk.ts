@@ -2,41 +2,83 @@
 // and UI messages as Parley input. A turn is one assistant UI message (its id
 // is the turn id, so the POST and a resumed GET agree); each model step is a
 // step; tools are dynamic tools (their names are known only at run time).
-// One case per event type: client tools and approvals are new cases.
+// A response ends where the turn waits for the client (turn-waits.ts); the
+// client's answers continue the same message. One case per event type.
 import type { UIMessage, UIMessageChunk } from "ai";
 import type { InputPart } from "../domain/content.js";
 import { validation } from "../errors.js";
-import { messageOf, str, textParts, toolCallsOf, toolResultText, TURN_END, type LogEvent, type TurnSpan } from "./log-event.js";
+import { answerText, messageOf, str, textParts, toolCallsOf, toolResultText, TURN_END, type LogEvent, type ToolAnswer, type ToolDecision, type TurnSpan } from "./log-event.js";
+import { TurnWaits } from "./turn-waits.js";
 
 type Case = (event: LogEvent, state: TurnState) => UIMessageChunk[];
 
 interface TurnState {
   span: TurnSpan;
+  waits: TurnWaits;
   stepOpen: boolean;
   /** The text part (agent message id) started and not yet ended. */
   openText: string | null;
 }
 
+/** Which part of a turn a response streams. */
+export interface StreamScope {
+  /** Waits at or after this sequence end the stream (the ones before it were over when the request came). */
+  waitsFrom: number;
+  /** Continue the message after the answers to these calls: chunks start where the turn goes on after their wait. */
+  continueAfter?: ReadonlySet<string>;
+  /** The turn waits at this sequence now: the stream stops there (if the events show the wait by then; else at the wait). */
+  endAt?: number;
+}
+
 /**
  * Folds a turn's events into UI message chunks. Feed it every event from the
- * turn's input message on (other turns' events are skipped); `finished` turns
- * true at the turn's end.
+ * turn's input message on (other turns' events are skipped); `finished`
+ * turns true at the turn's end or where it waits for the client.
  */
 export class AiSdkTurnMapper {
   private readonly state: TurnState;
+  private emitting: boolean;
+  private started = false;
   finished = false;
 
-  constructor(span: TurnSpan) {
-    this.state = { span, stepOpen: false, openText: null };
+  constructor(
+    span: TurnSpan,
+    private readonly scope: StreamScope = { waitsFrom: 0 },
+  ) {
+    this.state = { span, waits: new TurnWaits(), stepOpen: false, openText: null };
+    this.emitting = !scope.continueAfter;
   }
 
   map(event: LogEvent): UIMessageChunk[] {
-    const { span } = this.state;
-    if (this.finished || event.context.turnId !== span.turnId || event.sequence < span.startSequence) return [];
-    const chunks: UIMessageChunk[] = event.sequence === span.startSequence ? [{ type: "start", messageId: span.turnId }] : [];
-    chunks.push(...(CASES[event.type]?.(event, this.state) ?? []));
-    if (TURN_END.has(event.type)) this.finished = true;
-    return chunks;
+    const { span, waits } = this.state;
+    if (this.finished) return [];
+    const out: UIMessageChunk[] = [];
+    if (event.context.turnId === span.turnId && event.sequence >= span.startSequence) {
+      if (!this.emitting && waits.continues(event, this.scope.continueAfter!)) this.emitting = true;
+      const wait = waits.observe(event);
+      const chunks = CASES[event.type]?.(event, this.state) ?? [];
+      if (this.emitting) {
+        out.push(...this.start(), ...chunks);
+        if (wait && event.sequence >= this.scope.waitsFrom) out.push(...this.finish());
+        if (TURN_END.has(event.type)) this.finished = true;
+      }
+    }
+    // Only at a wait: a turn still running the step's server tools goes on to its wait.
+    if (this.scope.endAt !== undefined && !this.finished && event.sequence >= this.scope.endAt && waits.atWait) out.push(...this.start(), ...this.finish());
+    return out;
+  }
+
+  /** `start`, once: its messageId is the turn, the same on every stream of it. */
+  private start(): UIMessageChunk[] {
+    if (this.started) return [];
+    this.started = true;
+    return [{ type: "start", messageId: this.state.span.turnId }];
+  }
+
+  /** The turn waits for the client: the message is done for now (the client's answers continue it). */
+  private finish(): UIMessageChunk[] {
+    this.finished = true;
+    return [...closeStep(this.state), { type: "finish", finishReason: "tool-calls" }];
   }
 }
 
@@ -84,8 +126,16 @@ const CASES: Record<string, Case> = {
     return out;
   },
 
-  "tool.completed": (event) => {
+  // An approval wait: the tool part asks the person (approvalId = the call id).
+  "tool.call_requested": (event) => {
+    const call = event.data.tool_call as { id: string };
+    return event.data.kind === "approval" ? [{ type: "tool-approval-request", approvalId: call.id, toolCallId: call.id }] : [];
+  },
+
+  "tool.completed": (event, state) => {
     const toolCallId = str(event.data, "tool_call_id");
+    const rejected = state.waits.kindOf(toolCallId) === "approval" && str(event.data, "error").startsWith("rejected");
+    if (rejected) return [{ type: "tool-output-denied", toolCallId }];
     if (event.data.status === "error") return [{ type: "tool-output-error", toolCallId, errorText: toolResultText(event.data), dynamic: true }];
     return [{ type: "tool-output-available", toolCallId, output: toolResultText(event.data), dynamic: true }];
   },
@@ -111,4 +161,29 @@ export function newestUserMessage(messages: readonly UIMessage[]): { id: string;
   });
   if (content.length === 0) throw validation(field, "The newest user message has no text or image part");
   return { id: message.id, content };
+}
+
+type ToolPart = Extract<UIMessage["parts"][number], { toolCallId: string }>;
+
+/**
+ * The answers a chat request carries in its last message when that is the
+ * assistant's: tool parts in state `output-available` / `output-error`
+ * (client results) and `approval-responded` (decisions). `ids` are every
+ * answered part's call, to find the wait a resent request continues.
+ */
+export function toolAnswersOf(messages: readonly UIMessage[]): { results: ToolAnswer[]; decisions: ToolDecision[]; ids: string[] } {
+  const last = messages.at(-1);
+  const out = { results: [] as ToolAnswer[], decisions: [] as ToolDecision[], ids: [] as string[] };
+  if (!last || last.role !== "assistant") return out;
+  last.parts.forEach((p) => {
+    if (p.type !== "dynamic-tool" && !p.type.startsWith("tool-")) return;
+    const part = p as ToolPart;
+    if (part.state === "output-available") out.results.push({ toolCallId: part.toolCallId, content: answerText(part.output), isError: false });
+    else if (part.state === "output-error") out.results.push({ toolCallId: part.toolCallId, content: answerText(part.errorText), isError: true });
+    else if (part.state === "approval-responded") {
+      out.decisions.push({ toolCallId: part.toolCallId, approve: part.approval.approved, reason: part.approval.reason || null });
+    } else return;
+    out.ids.push(part.toolCallId);
+  });
+  return out;
 }

@@ -1,7 +1,7 @@
 // What the protocol mappers read of a stored event (a StoredEvent fits), and
-// the small readers of its `data` they share. Mappers are pure: the same run
+// the small readers of its `data` they share, and the one writer of answers. Mappers are pure: the same run
 // of events always gives the same frames, so a replay reproduces ids exactly.
-import type { ContentPart, JsonObject, ToolResultContent } from "../domain/content.js";
+import type { ContentPart, InputPart, JsonObject, ToolResultContent } from "../domain/content.js";
 import type { RestMessage } from "../domain/messages.js";
 
 export interface LogEvent {
@@ -38,6 +38,24 @@ export const toolCallsOf = (message: RestMessage): ToolCallData[] =>
 export function toolResultText(data: JsonObject): string {
   const text = textParts((data.result as ToolResultContent[] | undefined) ?? []);
   return text || str(data, "error");
+}
+
+/** A client's result for a waiting call, as a protocol's request carries it. */
+export interface ToolAnswer {
+  toolCallId: string;
+  content: InputPart[];
+  isError: boolean;
+}
+
+export interface ToolDecision {
+  toolCallId: string;
+  approve: boolean;
+  reason: string | null;
+}
+
+/** A client's tool answer as Parley content: its text, or the JSON of anything else (content may not be empty). */
+export function answerText(value: unknown): InputPart[] {
+  return [{ type: "text", text: typeof value === "string" && value !== "" ? value : JSON.stringify(value ?? null) }];
 }
 
 /** Types that end a turn's stream. */

@@ -12,4 +12,6 @@ export interface TurnScheduler {
   wake(sessionId: string): void;
   /** Stops the session's running turn; "no_op" when none runs. */
   cancel(sessionId: string): Promise<"cancelled" | "no_op">;
+  /** Ends the running or waiting turn `turnId` as `interrupted` (an INTERRUPT message is queued ahead), then runs the queue. */
+  interrupt(sessionId: string, turnId: string): Promise<void>;
 }

@@ -12,6 +12,7 @@ import { ProtocolService } from "./protocols.js";
 import { createBatchReads, type BatchReads } from "./reads.js";
 import { SessionService } from "./sessions.js";
 import { ToolResultService } from "./tool-results.js";
+import { TurnWaiter } from "./turn-wait.js";
 
 export interface Services {
   sessions: SessionService;
@@ -43,18 +44,20 @@ export function createServices(deps: ServiceDeps): Services {
   const { serverTools } = deps;
   const models = new ModelService(deps.store);
   const sessions = new SessionService(deps.store, models, deps.scheduler);
-  const messages = new MessageService(deps.store, models, deps.scheduler, () => serverTools().map((t) => t.name));
+  const waiter = new TurnWaiter(deps.store, deps.bus);
+  const messages = new MessageService(deps.store, models, deps.scheduler, waiter, () => serverTools().map((t) => t.name));
   const events = new EventService(deps.store, deps.bus, deps.keyRecheckMs ?? null);
+  const toolResults = new ToolResultService(deps.store, deps.scheduler);
   return {
     sessions,
     messages,
     events,
-    protocols: new ProtocolService(deps.store.protocolLinks, { sessions, messages, events }),
+    protocols: new ProtocolService(deps.store.protocolLinks, { sessions, messages, events, toolResults }),
     images: new ImageService(deps.store),
     agents: new AgentService(deps.store, serverTools, deps.maxIterations ?? 10),
     models,
     reads: createBatchReads(deps.store),
-    toolResults: new ToolResultService(deps.store, deps.scheduler),
+    toolResults,
   };
 }
 

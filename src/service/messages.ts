@@ -4,9 +4,10 @@ import { createHash } from "node:crypto";
 import type { ContentPart } from "../domain/content.js";
 import type { MessageRole } from "../domain/enums.js";
 import { events } from "../domain/events.js";
+import { validateClientTools } from "../domain/agents.js";
 import { newMessage, type Message } from "../domain/messages.js";
 import { checkStorableString } from "../domain/json-bounds.js";
-import { parseDelivery } from "../domain/pending-calls.js";
+import { deliveryOutcome, parseDelivery, parseWaitMs } from "../domain/delivery.js";
 import { stableStringify } from "../domain/stable-json.js";
 import { validateMessageInput, type MessageInput } from "../domain/validation.js";
 import { isUniqueViolation } from "../db/errors.js";
@@ -15,11 +16,14 @@ import { newId, parseId } from "../ids.js";
 import type { Store } from "../store/index.js";
 import type { Actor, TurnScheduler } from "./context.js";
 import type { ModelService } from "./models.js";
+import type { TurnWaiter } from "./turn-wait.js";
 import { decodeCursor, PAGE_CAPS, pageSize, type CursorPageArgs, type PageCaps } from "./paging.js";
 
 export interface CreateMessageCommand extends MessageInput {
   /** QUEUE (default) | STEER | INTERRUPT | REJECT, any case. */
   delivery?: unknown;
+  /** Wait mode (SPEC §11): answer once the message's turn has ended or waits for tool results, or after this many ms. */
+  waitMs?: unknown;
   sessionId: unknown;
   idempotencyKey?: unknown;
 }
@@ -41,11 +45,30 @@ export class MessageService {
     private readonly store: Store,
     private readonly models: ModelService,
     private readonly scheduler: TurnScheduler,
+    private readonly waiter: TurnWaiter,
     /** Names of the server tools on offer (a per-turn client tool may not reuse one). */
     private readonly serverToolNames: () => readonly string[] = () => [],
   ) {}
 
-  async create(actor: Actor, command: CreateMessageCommand): Promise<Message> {
+  /**
+   * Stores the user message as its delivery says and wakes the runner. In
+   * wait mode it answers once the message's turn (the one it steers into, for
+   * STEERED) has ended or waits for tool results, after `waitMs`, or when
+   * `signal` aborts (the client went away), whichever is first.
+   */
+  async create(actor: Actor, command: CreateMessageCommand, signal?: AbortSignal): Promise<Message> {
+    const waitMs = parseWaitMs(command.waitMs, "waitMs");
+    const message = await this.post(actor, command);
+    if (waitMs !== null && message.turnId) await this.waiter.wait(message.sessionId, message.turnId, waitMs, signal);
+    return message;
+  }
+
+  /** Where a message's turn is (wait mode's answer): its status and the messages it appended after `message`. */
+  async turnProgress(actor: Actor, message: Message) {
+    return this.waiter.progress(actor.ownerId, message);
+  }
+
+  private async post(actor: Actor, command: CreateMessageCommand): Promise<Message> {
     const sessionId = parseId("session", command.sessionId, "sessionId");
     const input = validateMessageInput(command, { serverToolNames: this.serverToolNames() });
     const key = idempotencyKey(command.idempotencyKey);
@@ -62,22 +85,33 @@ export class MessageService {
     }
 
     // With no turn running or waiting every delivery starts a turn as before.
-    const open = await this.store.pendingCalls.openTurn(actor.ownerId, sessionId);
+    const line = await this.store.pendingCalls.openTurn(actor.ownerId, sessionId);
+    const { open } = line;
     if (open && delivery === "reject") {
-      throw new AppError("CONFLICT", `A turn is ${open} in session ${sessionId}; delivery REJECT stores nothing`, "delivery");
+      throw new AppError("CONFLICT", `A turn is ${open.state} in session ${sessionId}; delivery REJECT stores nothing`, "delivery");
     }
-    if (open && (delivery === "steer" || delivery === "interrupt")) {
-      throw validation("delivery", `delivery ${delivery.toUpperCase()} during a turn is not supported yet; use QUEUE`);
-    }
+    const outcome = deliveryOutcome(delivery, line);
 
     const turnId = newId("turn");
     const { content, controls, externalActor, metadata, tags } = input;
-    const message = newMessage({ id: newId("message"), sessionId, role: "USER", content, controls, externalActor, metadata, tags, turnId });
+    // A steered message belongs to the turn it joins (context.turnId); its own Turn row stands by in case no step takes it in.
+    const message = newMessage({
+      id: newId("message"),
+      sessionId,
+      role: "USER",
+      content,
+      controls,
+      externalActor,
+      metadata,
+      tags,
+      turnId: outcome.steersInto ?? turnId,
+      delivery: outcome.delivery,
+    });
     let appended;
     try {
-      // The message, its event and its queued turn: one statement, all or nothing.
+      // The message, its event and its queued turn (and an interrupted turn's cancel flag): one statement, all or nothing.
       appended = await this.store.log.append(sessionId, [events.inputMessage(message)], {
-        queueTurn: { id: turnId, inputMessageId: message.id, idempotencyKey: key, requestHash },
+        queueTurn: { id: turnId, inputMessageId: message.id, idempotencyKey: key, requestHash, interrupts: outcome.interrupts, steersInto: outcome.steersInto },
       });
     } catch (error) {
       // Two requests with one key raced: the loser answers like a replay.
@@ -88,10 +122,16 @@ export class MessageService {
       throw error;
     }
     // A QUEUE message ends a waiting turn (SPEC §11): its input.message comes first, then the cancelled calls and turn.cancelled.
-    if (open === "waiting") await this.store.pendingCalls.cancelWaitingTurn(sessionId, "superseded");
+    if (open?.state === "waiting" && delivery === "queue") await this.store.pendingCalls.cancelWaitingTurn(sessionId, "superseded", open.id);
+    if (outcome.interrupts) await this.scheduler.interrupt(sessionId, outcome.interrupts);
     this.scheduler.wake(sessionId);
     const [event] = appended;
     return { ...message, eventId: event!.id, sequence: event!.sequence };
+  }
+
+  /** VALIDATION_FAILED (naming `field`) unless `tools` are valid client tools for a turn, checked before anything is stored. */
+  checkClientTools(tools: unknown, field: string): void {
+    validateClientTools(tools, field, this.serverToolNames());
   }
 
   /** A Relay page of the actor's session (empty when it is not theirs). */

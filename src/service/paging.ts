@@ -10,8 +10,8 @@ export interface PageCaps {
 export const PAGE_CAPS = {
   sessions: { default: 20, max: 500 },
   messages: { default: 100, max: 500 },
-  /** REST answers a session's messages in one list, not in pages. */
-  restMessages: { default: 1000, max: 1000 },
+  /** REST answers a session's messages in one list, not in pages; by default as many as GraphQL's largest page. */
+  restMessages: { default: 500, max: 1000 },
   events: { default: 100, max: 500 },
   agents: { default: 20, max: 500 },
 } as const satisfies Record<string, PageCaps>;

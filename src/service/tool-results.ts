@@ -103,6 +103,15 @@ export class ToolResultService {
     return session.status === "WAITING_FOR_TOOL_RESULTS" ? this.store.pendingCalls.waiting(actor.ownerId, session.id) : [];
   }
 
+  /**
+   * The calls of the caller's session that wait for an answer, whatever the
+   * session's status says: the turn may still be on its way into the wait
+   * (answering then is allowed; it goes on at once).
+   */
+  waitingCalls(actor: Actor, sessionId: string): Promise<PendingCallRecord[]> {
+    return this.store.pendingCalls.waiting(actor.ownerId, sessionId);
+  }
+
   private async apply(actor: Actor, session: Session, kind: PendingKind, entries: Entry[]): Promise<Session> {
     for (let round = 0; round < MAX_ROUNDS; round += 1) {
       const found = await this.store.pendingCalls.find(actor.ownerId, session.id, entries.map((e) => e.toolCallId));

@@ -29,7 +29,8 @@ export interface ForkRequest {
 
 /** Events copied per round trip. */
 export const FORK_BATCH = 500;
-const ENDED_TURN = ["COMPLETED", "FAILED", "CANCELLED"];
+// STEERED: a STEER message a step took in (it never runs on its own).
+const ENDED_TURN = ["COMPLETED", "FAILED", "CANCELLED", "STEERED"];
 // Generous: an interactive transaction over a long log on embedded PGlite.
 const FORK_TIMEOUT_MS = 120_000;
 
@@ -141,7 +142,8 @@ export class ForkStore {
   /**
    * SPEC §11's boundary: sequence 1, or a `session.idled` after which no
    * earlier user message still waits for its turn (its turn.started comes
-   * later, or never): a fork must not copy a question without its answer.
+   * later, or never; for a steered message, no step of its turn took it in
+   * before): a fork must not copy a question without its answer.
    */
   private async checkBoundary(tx: Tx, source: Session, at: number): Promise<void> {
     if (!Number.isInteger(at) || at < 1 || at > source.lastSequence) {
@@ -154,8 +156,13 @@ export class ForkStore {
                        WHERE i."sessionId" = $1 AND i."type" = 'input.message' AND i."sequence" < $2
                          AND COALESCE(i."turnId", i."data"->'message'->>'turn_id') IS NOT NULL
                          AND NOT EXISTS (SELECT 1 FROM "Event" s
-                                          WHERE s."sessionId" = $1 AND s."type" = 'turn.started' AND s."sequence" < $2
-                                            AND s."turnId" = COALESCE(i."turnId", i."data"->'message'->>'turn_id'))) AS waiting
+                                          WHERE s."sessionId" = $1 AND s."sequence" < $2 AND s."type" IN ('turn.started', 'output.message.started')
+                                            AND CASE WHEN i."data"->'message'->>'delivery' = 'steered'
+                                                     -- a steered message: taken in by a later step of its turn, or run as its own turn
+                                                     THEN (s."type" = 'output.message.started' AND s."turnId" = i."turnId" AND s."sequence" > i."sequence")
+                                                       OR (s."type" = 'turn.started' AND s."inputMessageId" = i."inputMessageId")
+                                                     ELSE s."type" = 'turn.started' AND s."turnId" = COALESCE(i."turnId", i."data"->'message'->>'turn_id')
+                                                END)) AS waiting
          FROM "Event" e WHERE e."sessionId" = $1 AND e."sequence" = $2`,
       source.id,
       at,

@@ -55,6 +55,21 @@ export class MessageStore {
     return { nodes, hasMore };
   }
 
+  /** What a turn appended after `afterSequence` (its agent and tool-result messages), oldest first, at most `limit`. */
+  ofTurn(ownerId: string, sessionId: string, turnId: string, afterSequence: number, limit: number): Promise<Message[]> {
+    return this.prisma.$queryRawUnsafe<Message[]>(
+      `SELECT ${MESSAGE_COLUMNS} FROM "Message"
+        WHERE "sessionId" = $1 AND EXISTS (SELECT 1 FROM "Session" WHERE "id" = $1 AND "ownerId" = $2)
+          AND "turnId" = $3 AND "role" <> 'USER' AND "sequence" > $4
+        ORDER BY "sequence" LIMIT $5`,
+      sessionId,
+      ownerId,
+      turnId,
+      afterSequence,
+      limit,
+    );
+  }
+
   /** Count of the owner's session's messages; O(1) without a role filter (a counter on Session). */
   async count(ownerId: string, sessionId: string, roles?: readonly MessageRole[] | null): Promise<number> {
     if (!roles?.length) {

@@ -210,18 +210,23 @@ export class PendingCallStore {
     return rows.map(toCall);
   }
 
-  /** Whether the owner's session has a turn that runs or waits (queued to resume included). */
-  async openTurn(ownerId: string, sessionId: string): Promise<"running" | "waiting" | null> {
+  /**
+   * The owner's session's turn that runs or waits (queued to resume included),
+   * and whether other queued turns are in line (a new message would not be next).
+   */
+  async openTurn(ownerId: string, sessionId: string): Promise<{ open: { id: string; state: "running" | "waiting" } | null; queued: boolean }> {
     // Asked by every createMessage: fixed SQL on the driver (src/db/direct.ts).
-    const [turn] = await this.sql.$queryRawUnsafe<{ status: string }[]>(
-      `SELECT t."status" FROM "Turn" t JOIN "Session" s ON s."id" = t."sessionId"
-        WHERE t."sessionId" = $1 AND s."ownerId" = $2
-          AND (t."status" IN ('RUNNING', 'WAITING') OR (t."status" = 'QUEUED' AND t."resuming"))
-        LIMIT 1`,
+    const turns = await this.sql.$queryRawUnsafe<{ id: string; status: string; resuming: boolean }[]>(
+      `SELECT t."id", t."status", t."resuming" FROM "Turn" t JOIN "Session" s ON s."id" = t."sessionId"
+        WHERE t."sessionId" = $1 AND s."ownerId" = $2 AND t."status" IN ('RUNNING', 'WAITING', 'QUEUED')`,
       sessionId,
       ownerId,
     );
-    return turn ? (turn.status === "RUNNING" ? "running" : "waiting") : null;
+    const open = turns.find((t) => t.status !== "QUEUED" || t.resuming);
+    return {
+      open: open ? { id: open.id, state: open.status === "RUNNING" ? "running" : "waiting" } : null,
+      queued: turns.some((t) => t.status === "QUEUED" && !t.resuming),
+    };
   }
 
   /** Waiting calls whose time ran out, across sessions. */
@@ -299,16 +304,18 @@ export class PendingCallStore {
   }
 
   /**
-   * Cancels the session's waiting turn (WAITING, or queued to resume): its
+   * Cancels the session's waiting turn (WAITING, or queued to resume; only `turnId` when given): its
    * open calls end as `cancelled`, then turn.cancelled (`reason`) and
    * session.idled. null when the session has no waiting turn.
    */
-  async cancelWaitingTurn(sessionId: string, reason: string): Promise<StoredEvent[] | null> {
+  async cancelWaitingTurn(sessionId: string, reason: string, turnId?: string): Promise<StoredEvent[] | null> {
     const appended = await this.prisma.$transaction(async (tx) => {
       const [turn] = await tx.$queryRawUnsafe<{ id: string; inputMessageId: string }[]>(
         `SELECT "id", "inputMessageId" FROM "Turn"
-          WHERE "sessionId" = $1 AND ("status" = 'WAITING' OR ("status" = 'QUEUED' AND "resuming")) FOR UPDATE`,
+          WHERE "sessionId" = $1 AND ("status" = 'WAITING' OR ("status" = 'QUEUED' AND "resuming"))
+            AND ($2::text IS NULL OR "id" = $2::text) FOR UPDATE`,
         sessionId,
+        turnId ?? null,
       );
       if (!turn) return null;
       const ctx = { turnId: turn.id, inputMessageId: turn.inputMessageId };

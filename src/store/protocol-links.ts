@@ -64,6 +64,30 @@ export class ProtocolLinkStore {
     return rows[0] ?? null;
   }
 
+  /** A turn of the session, with the sequence of its input.message; null when there is none. */
+  async turnStart(sessionId: string, turnId: string): Promise<TurnStart | null> {
+    const rows = await this.prisma.$queryRawUnsafe<TurnStart[]>(
+      `SELECT t."id" AS "turnId", m."sequence" AS "startSequence" FROM "Turn" t JOIN "Message" m ON m."id" = t."inputMessageId"
+        WHERE t."sessionId" = $1 AND t."id" = $2`,
+      sessionId,
+      turnId,
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Of these tool calls, the one that waited last in the session, with its turn; null when none waited. */
+  async lastWaitedCall(sessionId: string, toolCallIds: readonly string[]): Promise<(TurnStart & { toolCallId: string }) | null> {
+    if (toolCallIds.length === 0) return null;
+    const rows = await this.prisma.$queryRawUnsafe<(TurnStart & { toolCallId: string })[]>(
+      `SELECT t."id" AS "turnId", m."sequence" AS "startSequence", p."toolCallId" AS "toolCallId"
+         FROM "PendingToolCall" p JOIN "Turn" t ON t."id" = p."turnId" JOIN "Message" m ON m."id" = t."inputMessageId"
+        WHERE p."sessionId" = $1 AND p."toolCallId" = ANY($2::text[]) ORDER BY p."requestedAt" DESC LIMIT 1`,
+      sessionId,
+      [...toolCallIds],
+    );
+    return rows[0] ?? null;
+  }
+
   /** The turn that has not ended: the running one, else the first in line; null when the session is idle. */
   async unfinishedTurn(sessionId: string): Promise<TurnStart | null> {
     const rows = await this.prisma.$queryRawUnsafe<TurnStart[]>(

@@ -5,17 +5,19 @@ import type { Message, NewMessage } from "../domain/messages.js";
 
 /** Columns a message read selects; the driver returns them as a Message. */
 export const MESSAGE_COLUMNS = `"id", "sessionId", "eventId", "sequence", "role", "content", "controls", "externalActor", "metadata",
-  "tags", "phase", "thinking", "thinkingSignature", "turnId", "createdAt"`;
+  "tags", "phase", "thinking", "thinkingSignature", "turnId", "delivery", "createdAt"`;
 
 /** `INSERT INTO "Message" (…) SELECT …` from `jsonb_to_recordset(<records>) AS m`, the sequence given by `sequence`. */
 export const insertMessages = (sessionId: string, records: string, sequence: string, from = "") => `
   INSERT INTO "Message" ("id", "sessionId", "eventId", "sequence", "role", "content", "controls", "externalActor",
-                         "metadata", "tags", "phase", "thinking", "thinkingSignature", "turnId", "createdAt")
+                         "metadata", "tags", "phase", "thinking", "thinkingSignature", "turnId", "delivery", "createdAt")
   SELECT m.id, ${sessionId}, m.event_id, ${sequence}, m.role::"MessageRole", m.content, m.controls, m.external_actor,
-         m.metadata, m.tags, m.phase::"MessagePhase", m.thinking, m.thinking_signature, m.turn_id, m.created_at
+         m.metadata, m.tags, m.phase::"MessagePhase", m.thinking, m.thinking_signature, m.turn_id,
+         m.delivery::"MessageDelivery", m.created_at
     FROM ${from} jsonb_to_recordset(${records})
       AS m(ord int, sequence int, id text, event_id text, role text, content jsonb, controls jsonb, external_actor jsonb,
-           metadata jsonb, tags text[], phase text, thinking text, thinking_signature text, turn_id text, created_at timestamptz)`;
+           metadata jsonb, tags text[], phase text, thinking text, thinking_signature text, turn_id text, delivery text,
+           created_at timestamptz)`;
 
 /** One record of `insertMessages`; `ord` places it in an append, `sequence` in a rebuild. */
 export function messageRecord(m: NewMessage, at: { eventId: string; ord?: number; sequence?: number }) {
@@ -34,6 +36,7 @@ export function messageRecord(m: NewMessage, at: { eventId: string; ord?: number
     thinking: m.thinking,
     thinking_signature: m.thinkingSignature,
     turn_id: m.turnId,
+    delivery: m.delivery,
     created_at: m.createdAt.toISOString(),
   };
 }

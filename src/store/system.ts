@@ -41,12 +41,15 @@ export class SystemStore {
 
   /**
    * The newest `limit` messages a turn's model sees before its input, oldest
-   * first: all but the input itself and user messages queued behind it.
+   * first: all but the input itself and user messages still waiting for
+   * their turn (logged after it, or before it but queued behind an INTERRUPT).
    */
   historyBefore(input: Message, limit: number): Promise<Message[]> {
     return this.sql.$queryRawUnsafe<Message[]>(
       `SELECT * FROM (SELECT ${MESSAGE_COLUMNS} FROM "Message"
-                       WHERE "sessionId" = $1 AND "id" <> $2 AND NOT ("role" = 'USER' AND "sequence" > $3)
+                       WHERE "sessionId" = $1 AND "id" <> $2
+                         AND NOT ("role" = 'USER' AND ("sequence" > $3 OR EXISTS (
+                               SELECT 1 FROM "Turn" t WHERE t."inputMessageId" = "Message"."id" AND t."status" = 'QUEUED')))
                        ORDER BY "sequence" DESC LIMIT $4) newest
         ORDER BY "sequence" ASC`,
       input.sessionId,

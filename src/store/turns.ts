@@ -5,19 +5,25 @@
 // acts for no caller (services check ownership before they ask it anything).
 import type { Prisma } from "../db/client.js";
 import type { Turn, TurnStatus } from "../generated/prisma/client.js";
+import type { Message } from "../domain/messages.js";
 import { isUniqueViolation } from "../db/errors.js";
+import { MESSAGE_COLUMNS } from "./rows.js";
 
 export type { Turn, TurnStatus };
+
+/** turn.cancelled's reason for cancelTurn and the REST cancel (SPEC §4). */
+export const CANCELLED_BY_CLIENT = "cancelled by client";
 
 export class TurnStore {
   constructor(private readonly prisma: Prisma) {}
 
   /**
-   * Takes the session's oldest queued turn if none is running or waiting
-   * (a waiting turn queued to resume comes first, SPEC §11), in one
-   * statement. "Oldest" is the log order of the input messages (arrival order):
-   * creation times can disagree with it when two messages race for the
-   * session's row lock. The partial unique index of migration 0005 allows one RUNNING
+   * Takes the session's next queued turn if none is running or waiting, in
+   * one statement: a waiting turn queued to resume first (SPEC §11), then by
+   * queueRank (see schema.prisma: arrival order, INTERRUPT messages ahead, a
+   * STEER message no step took in right after its turn), ties in log order.
+   * The log order of the input messages is the arrival order: creation times
+   * can disagree with it when two messages race for the session's row lock. The partial unique index of migration 0005 allows one RUNNING
    * turn per session, so two instances racing here never both win: the loser
    * matches nothing or hits the index, and gets null. Lease times use the
    * database clock, so instances with skewed clocks agree.
@@ -26,9 +32,10 @@ export class TurnStore {
     try {
       const rows = await this.prisma.$queryRawUnsafe<Turn[]>(
         `UPDATE "Turn" SET "status" = 'RUNNING', "leaseOwner" = $2, "leaseUntil" = now() + ($3::int * interval '1 millisecond'),
-                "startedAt" = now(), "cancelRequested" = false
+                "startedAt" = now(), "cancelRequested" = false, "cancelReason" = NULL
           WHERE "id" = (SELECT t."id" FROM "Turn" t JOIN "Message" m ON m."id" = t."inputMessageId"
-                         WHERE t."sessionId" = $1 AND t."status" = 'QUEUED' ORDER BY t."resuming" DESC, m."sequence" LIMIT 1)
+                         WHERE t."sessionId" = $1 AND t."status" = 'QUEUED'
+                         ORDER BY t."resuming" DESC, COALESCE(t."queueRank", m."sequence"), m."sequence" LIMIT 1)
             AND "status" = 'QUEUED'
             AND NOT EXISTS (SELECT 1 FROM "Turn" WHERE "sessionId" = $1 AND "status" IN ('RUNNING', 'WAITING'))
           RETURNING *`,
@@ -43,23 +50,73 @@ export class TurnStore {
     }
   }
 
-  /** Extends the lease. "lost" when the turn is no longer ours (recovered elsewhere). */
-  async renewLease(turnId: string, leaseOwner: string, leaseMs: number): Promise<"held" | "lost" | "cancel_requested"> {
-    const rows = await this.prisma.$queryRawUnsafe<{ cancelRequested: boolean }[]>(
+  /** Extends the lease. "lost" when the turn is no longer ours (recovered elsewhere); a requested cancel comes with its reason. */
+  async renewLease(turnId: string, leaseOwner: string, leaseMs: number): Promise<"held" | "lost" | { cancel: string }> {
+    const rows = await this.prisma.$queryRawUnsafe<{ cancelRequested: boolean; cancelReason: string | null }[]>(
       `UPDATE "Turn" SET "leaseUntil" = now() + ($3::int * interval '1 millisecond')
-        WHERE "id" = $1 AND "leaseOwner" = $2 AND "status" = 'RUNNING' RETURNING "cancelRequested"`,
+        WHERE "id" = $1 AND "leaseOwner" = $2 AND "status" = 'RUNNING' RETURNING "cancelRequested", "cancelReason"`,
       turnId,
       leaseOwner,
       leaseMs,
     );
     if (rows.length === 0) return "lost";
-    return rows[0]!.cancelRequested ? "cancel_requested" : "held";
+    const [row] = rows;
+    return row!.cancelRequested ? { cancel: row!.cancelReason ?? CANCELLED_BY_CLIENT } : "held";
   }
 
-  /** Asks the instance running the session's turn to cancel it; false when none runs. */
-  async requestCancel(sessionId: string): Promise<boolean> {
-    const { count } = await this.prisma.turn.updateMany({ where: { sessionId, status: "RUNNING" }, data: { cancelRequested: true } });
+  /**
+   * Asks the instance running the session's turn (only `turnId`, when given)
+   * to cancel it as `reason`; false when none runs.
+   */
+  async requestCancel(sessionId: string, reason = CANCELLED_BY_CLIENT, turnId?: string): Promise<boolean> {
+    const { count } = await this.prisma.turn.updateMany({
+      where: { sessionId, status: "RUNNING", ...(turnId ? { id: turnId } : {}) },
+      data: { cancelRequested: true, cancelReason: reason },
+    });
     return count > 0;
+  }
+
+  /**
+   * A running turn's step takes in the STEER messages logged before the step
+   * began (`beforeSequence`: its output.message.started), so "which step saw
+   * it" follows from the log. Only while the turn is ours; oldest first.
+   */
+  takeSteered(turnId: string, leaseOwner: string, beforeSequence: number): Promise<Message[]> {
+    return this.prisma.$queryRawUnsafe<Message[]>(
+      `WITH taken AS (
+         UPDATE "Turn" s SET "status" = 'STEERED', "endedAt" = now()
+           FROM "Message" m
+          WHERE s."steeredIntoId" = $1 AND s."status" = 'QUEUED' AND m."id" = s."inputMessageId" AND m."sequence" < $3
+            AND EXISTS (SELECT 1 FROM "Turn" t WHERE t."id" = $1 AND t."status" = 'RUNNING' AND t."leaseOwner" = $2)
+         RETURNING s."inputMessageId" AS "id")
+       SELECT ${MESSAGE_COLUMNS} FROM "Message" WHERE "id" IN (SELECT "id" FROM taken) ORDER BY "sequence"`,
+      turnId,
+      leaseOwner,
+      beforeSequence,
+    );
+  }
+
+  /** Whether a STEER message still waits for a step of this turn. */
+  async hasSteeredWaiting(turnId: string): Promise<boolean> {
+    return (await this.prisma.turn.count({ where: { steeredIntoId: turnId, status: "QUEUED" } })) > 0;
+  }
+
+  /**
+   * The STEER messages steps of this turn took in, oldest first, each with the
+   * id of the agent message of the step that first saw it (null if that step
+   * has not completed), so a resumed turn rebuilds its history in step order.
+   */
+  steeredInto(turnId: string): Promise<(Message & { seenBy: string | null })[]> {
+    return this.prisma.$queryRawUnsafe<(Message & { seenBy: string | null })[]>(
+      `SELECT ${MESSAGE_COLUMNS.replaceAll(/"(\w+)"/g, 'm."$1"')},
+              (SELECT e."data"->>'message_id' FROM "Event" e
+                WHERE e."sessionId" = m."sessionId" AND e."turnId" = $1 AND e."type" = 'output.message.started' AND e."sequence" > m."sequence"
+                ORDER BY e."sequence" LIMIT 1) AS "seenBy"
+         FROM "Turn" s JOIN "Message" m ON m."id" = s."inputMessageId"
+        WHERE s."steeredIntoId" = $1 AND s."status" = 'STEERED'
+        ORDER BY m."sequence"`,
+      turnId,
+    );
   }
 
   /** RUNNING turns whose lease ran out (their process died), or all RUNNING ones when `all`. */
@@ -98,6 +155,17 @@ export class TurnStore {
   /** Keeps the agent settings a turn resolved at turn.started, for after a wait. */
   async saveAgent(turnId: string, agent: object): Promise<void> {
     await this.prisma.turn.update({ where: { id: turnId }, data: { agent: agent as never } });
+  }
+
+  /** A turn's status, and whether calls of it wait for an answer (wait mode watches these). */
+  async waitState(turnId: string): Promise<{ status: TurnStatus; resuming: boolean; callsWaiting: boolean } | null> {
+    const [row] = await this.prisma.$queryRawUnsafe<{ status: TurnStatus; resuming: boolean; callsWaiting: boolean }[]>(
+      `SELECT "status"::text AS "status", "resuming",
+              EXISTS (SELECT 1 FROM "PendingToolCall" p WHERE p."turnId" = $1 AND p."state" = 'WAITING') AS "callsWaiting"
+         FROM "Turn" WHERE "id" = $1`,
+      turnId,
+    );
+    return row ?? null;
   }
 
   get(turnId: string): Promise<Turn | null> {

@@ -121,6 +121,7 @@ const TOOLS = [
 
 function request(overrides: Partial<StepRequest> = {}): StepRequest {
   return {
+    sessionId: "session_0123456789abcdef0123456789abcdef",
     model: "claude-sonnet-4-5",
     history: HISTORY,
     tools: TOOLS,

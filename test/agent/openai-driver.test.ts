@@ -68,6 +68,7 @@ const TOOLS = [
 
 function request(overrides: Partial<StepRequest> = {}): StepRequest {
   return {
+    sessionId: "session_0123456789abcdef0123456789abcdef",
     model: "gpt-4o-mini",
     history: HISTORY,
     tools: TOOLS,

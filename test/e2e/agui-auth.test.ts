@@ -92,12 +92,15 @@ for (const backend of await backends()) {
       expect(tooLarge).toMatchObject({ status: 413, body: { error: expect.any(String), status: 413 } });
       expect((await rest(url, "POST", "/v1/ai-sdk/chat", chatBody(`big-${randomUUID()}`, "x".repeat(MAX_BODY)), A)).status).toBe(413);
 
-      // A key of its own (unknown keys are budgeted per presented key too), so other tests keep their budget.
-      const flood = { authorization: `Bearer flood-${randomUUID()}` };
+      // Made-up keys (a new one per request) draw on the client address's budget, shared with this
+      // file's other unauthenticated requests: 401s until it is spent, then 429s.
+      const flood = () => ({ authorization: `Bearer flood-${randomUUID()}` });
       const statuses: number[] = [];
-      for (let i = 0; i <= RATE_LIMIT; i++) statuses.push((await rest(url, "POST", i % 2 ? "/v1/ag-ui" : "/v1/ai-sdk/chat", {}, flood)).status);
-      expect(statuses.slice(0, RATE_LIMIT).every((s) => s === 401)).toBe(true);
-      const limited = await rest(url, "POST", "/v1/ag-ui", {}, flood);
+      for (let i = 0; i <= RATE_LIMIT; i++) statuses.push((await rest(url, "POST", i % 2 ? "/v1/ag-ui" : "/v1/ai-sdk/chat", {}, flood())).status);
+      const firstLimited = statuses.indexOf(429);
+      expect(firstLimited).toBeGreaterThan(0);
+      expect(statuses.slice(0, firstLimited).every((s) => s === 401) && statuses.slice(firstLimited).every((s) => s === 429), statuses.join(",")).toBe(true);
+      const limited = await rest(url, "POST", "/v1/ag-ui", {}, flood());
       expect(limited).toMatchObject({ status: 429, body: { error: expect.any(String), status: 429 } });
       expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
     });

@@ -297,6 +297,29 @@ for (const backend of await backends()) {
         }
       });
 
+      it("2,000 subscribe frames sent at once start at most WS_MAX_SUBSCRIPTIONS; every other one is refused", async () => {
+        const sessionId = await createSession(url);
+        const socket = new WebSocket(`${url.replace(/^http/, "ws")}/graphql`, "graphql-transport-ws");
+        const messages: { id?: string; type: string; payload?: any }[] = [];
+        socket.on("message", (data) => messages.push(JSON.parse(String(data))));
+        await new Promise((resolve, reject) => {
+          socket.once("open", resolve);
+          socket.once("error", reject);
+        });
+        try {
+          socket.send(JSON.stringify({ type: "connection_init" }));
+          await waitFor(() => messages.some((m) => m.type === "connection_ack"), "connection_ack");
+          const burst = Array.from({ length: 2000 }, (_, i) => JSON.stringify({ id: `s${i}`, type: "subscribe", payload: { query: EVENTS, variables: { s: sessionId } } }));
+          for (const frame of burst) socket.send(frame); // all queued before the server reads one
+          const refused = () => messages.filter((m) => m.type === "error" && m.payload?.[0]?.extensions?.code === "RATE_LIMITED").length;
+          await waitFor(() => refused() === 1998, "1,998 refusals");
+          expect(server.app.services.events.activeStreams()).toBe(2);
+          expect(messages.filter((m) => m.type === "error")).toHaveLength(1998);
+        } finally {
+          socket.close();
+        }
+      });
+
       it("a frame over MAX_BODY_BYTES closes the socket (1009)", async () => {
         const socket = new WebSocket(`${url.replace(/^http/, "ws")}/graphql`, "graphql-transport-ws");
         const closed = new Promise<number>((resolve) => socket.once("close", (code) => resolve(code)));
@@ -379,6 +402,19 @@ describe("requests per minute (RATE_LIMIT_PER_MIN=5)", () => {
       for (const authorization of spellings) {
         expect((await rest(server.url, "GET", "/v1/sessions", undefined, { authorization })).status, JSON.stringify(authorization)).toBe(429);
       }
+    });
+
+    it("requests with no key or a made-up key draw on their client address's budget (a new key per request buys nothing); a real key keeps its own", async () => {
+      const real = await newKey();
+      await awayFromMinuteEdge();
+      const bogus = (i: number) => ({ authorization: `Bearer prl_made_up_${i}_${Math.random()}` });
+      for (let i = 0; i < LIMIT; i++) expect((await rest(server.url, "GET", "/v1/sessions", undefined, i % 2 ? bogus(i) : {})).status).toBe(401);
+      for (let i = 0; i < 3; i++) {
+        expect((await rest(server.url, "GET", "/v1/sessions", undefined, bogus(100 + i))).status).toBe(429);
+        expect((await gql(server.url, `{ models { id } }`, undefined, bogus(200 + i))).status).toBe(429);
+        expect((await rest(server.url, "GET", "/v1/sessions")).status).toBe(429);
+      }
+      expect((await rest(server.url, "GET", "/v1/sessions", undefined, real)).status).toBe(200);
     });
 
     it("/health is not limited", async () => {

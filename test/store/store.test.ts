@@ -21,6 +21,7 @@ const userMessage = (sessionId: string, text: string): NewMessage => ({
   thinking: null,
   thinkingSignature: null,
   turnId: null,
+  delivery: "STARTED",
   createdAt: new Date(),
 });
 

@@ -28,9 +28,51 @@ describe("loadConfig", () => {
     expect(() => loadConfig(env)).toThrow(new RegExp(`^invalid ${name}=`));
   });
 
+  it("reads the upstream AG-UI agent's settings (SPEC §13, §15)", () => {
+    expect(loadConfig({})).toMatchObject({ AGUI_REQUEST_TIMEOUT_MS: 60_000, AGUI_AGENT_HEADERS: {} });
+    const c = loadConfig({
+      AGENT_DRIVER: "agui",
+      AGUI_AGENT_URL: "http://127.0.0.1:8000/agent",
+      AGUI_AGENT_HEADERS: '{"authorization":"Bearer t-1","x-tenant":"acme"}',
+      AGUI_REQUEST_TIMEOUT_MS: "2500",
+    });
+    expect(c).toMatchObject({ AGENT_DRIVER: "agui", AGUI_AGENT_URL: "http://127.0.0.1:8000/agent", AGUI_REQUEST_TIMEOUT_MS: 2500 });
+    expect(c.AGUI_AGENT_HEADERS).toEqual({ authorization: "Bearer t-1", "x-tenant": "acme" });
+  });
+
+  it("requires AGUI_AGENT_URL with AGENT_DRIVER=agui", () => {
+    expect(() => loadConfig({ AGENT_DRIVER: "agui" })).toThrow('invalid AGUI_AGENT_URL="": is required when AGENT_DRIVER=agui');
+    expect(() => loadConfig({ AGENT_DRIVER: "agui", AGUI_AGENT_URL: "not a url" })).toThrow(/^invalid AGUI_AGENT_URL=/);
+  });
+
+  it.each([
+    ['{"authorization": "Bearer secret-1"', "must be a JSON object of header strings"],
+    ['["Bearer secret-1"]', "must be a JSON object whose values are strings"],
+    ['{"authorization": "Bearer secret-1", "x-retries": 3}', "must be a JSON object whose values are strings"],
+  ])("rejects AGUI_AGENT_HEADERS=%s without echoing it (it carries credentials)", (raw, message) => {
+    const error = (() => {
+      try {
+        loadConfig({ AGUI_AGENT_HEADERS: raw });
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error("expected a ConfigError");
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toMatch(new RegExp(`^invalid AGUI_AGENT_HEADERS: ${message}`));
+    expect(error.message).not.toContain("secret-1");
+  });
+
   it("makes the server exit with one line on a bad value", () => {
     const run = spawnSync(process.execPath, ["--import", "tsx", "src/main.ts"], { env: { ...process.env, PORT: "abc" }, encoding: "utf8", timeout: 30_000 });
     expect(run.status).toBe(1);
     expect(run.stderr.trim()).toBe('parley: invalid PORT="abc": must be an integer');
+  });
+
+  it("makes the server exit with one line on bad AGUI_AGENT_HEADERS", () => {
+    const env = { ...process.env, AGENT_DRIVER: "agui", AGUI_AGENT_URL: "http://127.0.0.1:9/agent", AGUI_AGENT_HEADERS: "{authorization: Bearer x}" };
+    const run = spawnSync(process.execPath, ["--import", "tsx", "src/main.ts"], { env, encoding: "utf8", timeout: 30_000 });
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim()).toBe('parley: invalid AGUI_AGENT_HEADERS: must be a JSON object of header strings, e.g. {"authorization":"Bearer …"}');
   });
 });

@@ -76,7 +76,7 @@ const inputMessageId = "message_0190a1b2c3d47e8f9a0b1c2d3e4f5a60";
 const ctx = { turnId, inputMessageId };
 const ts = new Date("2025-01-02T03:04:05.678Z");
 
-const empty = { controls: null, externalActor: null, metadata: null, tags: [], phase: null, thinking: null, thinkingSignature: null, turnId: null };
+const empty = { controls: null, externalActor: null, metadata: null, tags: [], phase: null, thinking: null, thinkingSignature: null, turnId: null, delivery: null };
 const userMessage: NewMessage = {
   ...empty,
   id: inputMessageId,
@@ -138,6 +138,7 @@ describe("events constructors", () => {
         thinking: null,
         thinking_signature: null,
         turn_id: turnId,
+        delivery: null,
         created_at: ts.toISOString(),
       },
     });

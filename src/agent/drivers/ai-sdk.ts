@@ -17,6 +17,7 @@ import {
 import { isJsonObject, type JsonObject } from "../../domain/content.js";
 import { jsonBoundsViolation } from "../../domain/json-bounds.js";
 import { DriverError, type StepRequest, type StepResult, type ToolSpec } from "./driver.js";
+import { causeChain } from "./cause.js";
 import { buildSystemPrompt, toModelMessages } from "./history.js";
 
 /** What both providers' drivers take; unset fields leave the SDK to its environment variables. */
@@ -167,12 +168,3 @@ export function toDriverError(error: unknown): DriverError {
 
 const isProviderErrorObject = (value: unknown): value is { type?: unknown; message: string } =>
   typeof value === "object" && value !== null && !(value instanceof Error) && typeof (value as { message?: unknown }).message === "string";
-
-/** " (cause: connect ECONNREFUSED 127.0.0.1:9)": fetch hides the network reason in `cause`. */
-function causeChain(message: string, cause: unknown): string {
-  const reasons: string[] = [];
-  for (let c = cause, depth = 0; c instanceof Error && depth < 4; c = c.cause, depth++) {
-    if (c.message && !message.includes(c.message)) reasons.push(c.message);
-  }
-  return reasons.length > 0 ? ` (cause: ${reasons.join(": ")})` : "";
-}

@@ -2,8 +2,11 @@
 // mock). `call NAME {json}` lines → those tool calls, if the turn offers them
 // (SPEC §10); arithmetic in the user's text → a `calculator` call, then the
 // result; a question about the time → `current_time`; anything else → a reply
-// quoting the text. With an agent whose instructions are set, every reply
-// begins `[<agent name>] `. Replies stream a few words per delta, `delayMs` apart.
+// quoting the text. A user message steered into the turn (SPEC §11) is quoted
+// by the first step that sees it: alone (`You said: "<text>"…`) in the extra
+// step after an answer, or after the step's answer (`You also said: …`).
+// With an agent whose instructions are set, every reply begins
+// `[<agent name>] `. Replies stream a few words per delta, `delayMs` apart.
 import { randomBytes } from "node:crypto";
 import { isJsonObject, textOf, type JsonObject } from "../../domain/content.js";
 import type { NewMessage } from "../../domain/messages.js";
@@ -19,12 +22,14 @@ export function createDemoDriver(options: { delayMs: number }): AgentDriver {
   return {
     name: "demo",
     async step(request, onTextDelta) {
-      const { input, toolResults } = turnSoFar(request.history);
+      const { input, toolResults, steered, answered } = turnSoFar(request.history, request.inputMessageId);
       const userText = input ? textOf(input.content) : "";
+      const steeredText = steered.map((m) => textOf(m.content)).join("\n");
 
       const offered = new Set(request.tools.map((t) => t.name));
       let reply: string | null = null;
-      if (toolResults.length === 0) {
+      if (answered && steered.length > 0) reply = quote(steeredText);
+      else if (toolResults.length === 0) {
         const calls = parseCalls(userText);
         if (calls) {
           const missing = calls.filter((c) => !offered.has(c.name)).map((c) => c.name);
@@ -37,6 +42,7 @@ export function createDemoDriver(options: { delayMs: number }): AgentDriver {
         }
       }
       reply ??= toolResults.length > 0 ? answerFromTools(toolResults) : quote(userText);
+      if (!answered && steered.length > 0) reply = `${reply} You also said: "${steeredText.trim()}".`;
       if (request.instructions && request.agentName) reply = `[${request.agentName}] ${reply}`;
       await streamWords(reply, options.delayMs, request.signal, onTextDelta);
       return { text: reply, toolCalls: [], usage: { input_tokens: countTokens(request.history), output_tokens: countWords(reply) } };
@@ -44,17 +50,25 @@ export function createDemoDriver(options: { delayMs: number }): AgentDriver {
   };
 }
 
-/** The turn's user message and the tool results that followed it. */
-function turnSoFar(history: readonly NewMessage[]) {
-  const start = history.findLastIndex((m) => m.role === "USER");
+/**
+ * The turn's user message, the tool results that followed it, the user
+ * messages steered in since the last step (new to this one), and whether the
+ * last step already gave an answer (this is the extra step for them).
+ */
+function turnSoFar(history: readonly NewMessage[], inputMessageId?: string) {
+  const byId = inputMessageId ? history.findIndex((m) => m.id === inputMessageId) : -1;
+  const start = byId >= 0 ? byId : history.findLastIndex((m) => m.role === "USER");
   const input = start >= 0 ? history[start] : undefined;
   const after = history.slice(start + 1);
+  const lastStep = after.findLastIndex((m) => m.role === "AGENT");
+  const steered = after.slice(lastStep + 1).filter((m) => m.role === "USER");
+  const answered = lastStep >= 0 && !after[lastStep]!.content.some((p) => p.type === "tool_call");
   // In call order: answers to waiting calls (SPEC §11) can arrive in any order.
   const callOrder = after.flatMap((m) => m.content.flatMap((p) => (p.type === "tool_call" ? [p.id] : [])));
   const toolResults = after
     .flatMap((m) => m.content.filter((p) => p.type === "tool_result"))
     .sort((x, y) => callOrder.indexOf(x.tool_call_id) - callOrder.indexOf(y.tool_call_id));
-  return { input, toolResults };
+  return { input, toolResults, steered, answered };
 }
 
 interface DemoCall {

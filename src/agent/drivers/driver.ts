@@ -4,6 +4,7 @@
 import type { JsonObject } from "../../domain/content.js";
 import type { NewMessage } from "../../domain/messages.js";
 import type { Usage } from "../../domain/events.js";
+import type { ToolOutcome } from "../tools/catalog.js";
 
 export interface ToolSpec {
   name: string;
@@ -13,10 +14,19 @@ export interface ToolSpec {
 }
 
 export interface StepRequest {
+  /** The session the turn belongs to (the upstream AG-UI agent's threadId). */
+  sessionId: string;
   /** Provider model name (e.g. "gpt-4o-mini"); "demo" for the demo driver. */
   model: string;
-  /** The session's messages so far, oldest first: user, agent (text, tool calls, thinking) and tool results. */
+  /**
+   * The session's messages so far, oldest first: user, agent (text, tool
+   * calls, thinking) and tool results. Messages steered into the turn (SPEC
+   * §11) are user messages after the tool results of the step before the one
+   * that first sees them.
+   */
   history: readonly NewMessage[];
+  /** The id of the user message whose turn this step belongs to (in `history`). */
+  inputMessageId?: string;
   /** The tools the turn's agent offers (only these may be called). */
   tools: readonly ToolSpec[];
   /** The agent's instructions: the system prompt, sent first in every model step. */
@@ -30,15 +40,37 @@ export interface StepRequest {
   hints?: JsonObject;
   /** Image bytes for image_file parts, loaded by the runner. */
   loadImage(imageId: string): Promise<{ mediaType: string; bytes: Uint8Array } | null>;
+  /** The previous step's `continuation`: the provider's run goes on instead of a new request. */
+  continuation?: StepContinuation;
   signal: AbortSignal;
+}
+
+export interface StepToolCall {
+  id: string;
+  name: string;
+  arguments: JsonObject;
+  /** Set when the provider ran the tool itself (an upstream agent): recorded as is, never run by Parley. */
+  result?: ToolOutcome;
 }
 
 export interface StepResult {
   text: string;
-  toolCalls: { id: string; name: string; arguments: JsonObject }[];
+  toolCalls: StepToolCall[];
   thinking?: string | null;
   thinkingSignature?: string | null;
   usage: Usage;
+  /**
+   * The provider's run did not end with this step (it ran the step's tools and
+   * goes on): hand it back in the next step's request; the turn closes it when
+   * it ends before asking for another step.
+   */
+  continuation?: StepContinuation;
+}
+
+/** A provider run still open after a step. */
+export interface StepContinuation {
+  /** Stops the run (closes its request); idempotent. */
+  close(): void;
 }
 
 export interface AgentDriver {
