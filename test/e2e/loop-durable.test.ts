@@ -117,13 +117,14 @@ for (const backend of await backends()) {
     });
 
     it("timeout: a call still waiting at expires_at ends once as tool.completed error timeout, and the turn goes on", async () => {
-      const { url } = await start({ TOOL_WAIT_TIMEOUT_MS: "300" });
+      // Long enough to answer the first call on a loaded machine, short enough to watch the second expire.
+      const { url } = await start({ TOOL_WAIT_TIMEOUT_MS: "3000" });
       const session = (await rest(url, "POST", "/v1/sessions", {})).body;
       await rest(url, "POST", `/v1/sessions/${session.id}/messages`, say("call get_weather\ncall get_weather", { client_tools: [WEATHER] }));
       const waiting = await waitingFor(url, session.id, 2);
       const [first, second] = waiting.pending_tool_calls;
       await rest(url, "POST", `/v1/sessions/${session.id}/tool-results`, { tool_results: [{ tool_call_id: first.tool_call.id, content: [{ type: "text", text: "in time" }] }] });
-      const events = await eventsUntil(url, session.id, idled(1), 15_000);
+      const events = await eventsUntil(url, session.id, idled(1), 25_000);
       const completed = events.filter((e) => e.type === "tool.completed");
       expect(completed.map((e) => [e.data.tool_call_id, e.data.status, e.data.error])).toEqual([
         [first.tool_call.id, "success", null],
