@@ -89,6 +89,7 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
     bus,
     scheduler: runner,
     keyRecheckMs: config.AUTH === "api_key" ? config.AUTH_RECHECK_MS : null,
+    streamMaxBufferedBytes: config.STREAM_MAX_BUFFERED_BYTES,
     maxIterations: config.MAX_ITERATIONS,
     serverTools: () => agent.tools.list(),
   });

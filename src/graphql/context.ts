@@ -1,6 +1,7 @@
 // What every resolver gets. Built once per operation by the same factory for
 // HTTP, SSE and graphql-ws (src/http/graphql.ts), with fresh loaders each time.
 import type { Actor, Services } from "../service/index.js";
+import type { AppError } from "../errors.js";
 import { createLoaders, type Loaders } from "./loaders.js";
 
 export interface GraphQLContext {
@@ -10,6 +11,8 @@ export interface GraphQLContext {
   requestId: string;
   /** The absolute URL of an image's bytes (GET /v1/images/{id}/content). */
   imageUrl: (imageId: string) => string;
+  /** Ends the transport's connection when its stream subscriber is cut off for being too slow. */
+  cutOff?: (error: AppError) => void;
 }
 
 export function createContext(deps: Omit<GraphQLContext, "loaders">): GraphQLContext {

@@ -20,6 +20,8 @@ import { hostPolicy } from "./host-guard.js";
 
 /** The graphql-ws close code for a missing or bad key (SPEC §7). */
 export const WS_FORBIDDEN = 4403;
+/** The close code for a socket whose stream subscriber stopped reading ("Try Again Later": resubscribe with `after`). */
+export const WS_TOO_SLOW = 1013;
 
 /** One operation's log line, filled in as it runs. */
 interface OperationLog extends OperationNote {
@@ -64,6 +66,15 @@ export function mountGraphQLWs(deps: GraphQLDeps, yoga: GraphQLServer, server: S
     const { started, ...fields } = operation;
     fields.errorCodes.push(...errorCodesOf(errors));
     logger.info({ connectionId: connection.connectionId, ...fields, ms: Math.round(performance.now() - started) }, "graphql-ws operation");
+  };
+  /**
+   * A subscriber too slow to keep up: the socket closes with WS_TOO_SLOW and
+   * the reason (which names the `after` to resume from); one that does not
+   * read even the close frame is dropped by ws after its close timeout (30 s).
+   */
+  const cutOff = (socket: import("ws").WebSocket, error: AppError) => {
+    logger.warn({ connectionId: connections.get(socket)?.connectionId, reason: error.message }, "graphql-ws subscriber cut off");
+    socket.close(WS_TOO_SLOW, error.message.slice(0, 120));
   };
   /** Operations the socket has running (WS_MAX_SUBSCRIPTIONS caps them). */
   const running = (socket: object) => [...(connections.get(socket)?.operations.values() ?? [])].filter((op) => op.running).length;
@@ -139,6 +150,7 @@ export function mountGraphQLWs(deps: GraphQLDeps, yoga: GraphQLServer, server: S
           params: payload,
           requestId,
           note: (note: OperationNote) => Object.assign(operation, note),
+          cutOff: (error: AppError) => cutOff(ctx.extra.socket, error),
         });
         // graphql-armor's limits throw from parse (tokens) and validate (depth,
         // aliases): answer them as the operation's errors, as over HTTP, instead

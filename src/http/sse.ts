@@ -11,6 +11,7 @@ import type { Logger } from "../log.js";
 import { restError } from "./errors.js";
 import { requestIdOf } from "./request-id.js";
 import { restEvent } from "./rest-shapes.js";
+import { CUT_OFF_GRACE_MS } from "../service/stream-bounds.js";
 
 export const HEARTBEAT_MS = 15_000;
 
@@ -30,7 +31,14 @@ export async function serveSessionSse(
   const sessionId = parseId("session", sessionIdParam, "session_id");
   const session = await services.sessions.get(actor, sessionId, "session_id");
   const after = await resumePoint(services, actor, session.id, req, url);
-  const stream = await services.events.open(actor, { sessionId, after, types: listParam(url, "types"), exclude: listParam(url, "exclude") });
+  // Cut off for being too slow: stop waiting for a drain that is not coming.
+  let cutOff: (() => void) | undefined;
+  const cut = new Promise<void>((resolve) => (cutOff = resolve));
+  const stream = await services.events.open(
+    actor,
+    { sessionId, after, types: listParam(url, "types"), exclude: listParam(url, "exclude") },
+    { onCutOff: () => cutOff!() },
+  );
 
   res.writeHead(200, {
     "content-type": "text/event-stream; charset=utf-8",
@@ -45,10 +53,7 @@ export async function serveSessionSse(
   try {
     for await (const event of stream) {
       if (!res.write(`event: ${event.type}\nid: ${event.id}\ndata: ${JSON.stringify(restEvent(event))}\n\n`)) {
-        await new Promise((resolve) => {
-          res.once("drain", resolve);
-          res.once("close", resolve);
-        });
+        await drained(res, cut);
         if (res.destroyed) break;
       }
     }
@@ -60,6 +65,25 @@ export async function serveSessionSse(
     clearInterval(heartbeat);
     req.off("close", close);
     res.end();
+    // A reader that does not take even the last frames is dropped, freeing what its socket holds.
+    if (!res.writableFinished) {
+      const drop = setTimeout(() => res.destroy(), CUT_OFF_GRACE_MS).unref();
+      res.once("close", () => clearTimeout(drop));
+    }
+  }
+}
+
+/** Resolves when `res` drains or closes, or `cut` resolves; leaves no listener behind. */
+async function drained(res: ServerResponse, cut: Promise<void>): Promise<void> {
+  let done!: () => void;
+  const wait = new Promise<void>((resolve) => (done = resolve));
+  res.once("drain", done);
+  res.once("close", done);
+  try {
+    await Promise.race([cut, wait]);
+  } finally {
+    res.off("drain", done);
+    res.off("close", done);
   }
 }
 

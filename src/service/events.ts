@@ -2,18 +2,24 @@
 // read is the actor's: the store scopes it by owner.
 import type { Bus } from "../bus/bus.js";
 import { checkTypeFilters, type StoredEvent } from "../domain/events.js";
-import { notFound, validation } from "../errors.js";
+import { notFound, validation, type AppError } from "../errors.js";
 import { parseId } from "../ids.js";
 import type { Store } from "../store/index.js";
 import type { Actor } from "./context.js";
 import { streamEvents } from "./event-stream.js";
 import { PAGE_CAPS, pageSize } from "./paging.js";
+import { DEFAULT_MAX_BUFFERED_BYTES } from "./stream-bounds.js";
 
 export interface StreamArgs {
   sessionId: unknown;
   after?: number | null;
   types?: readonly string[] | null;
   exclude?: readonly string[] | null;
+}
+
+/** How a transport hears that its subscriber was cut off for being too slow (it ends the connection at once). */
+export interface OpenOptions {
+  onCutOff?: (error: AppError) => void;
 }
 
 export class EventService {
@@ -25,6 +31,7 @@ export class EventService {
     private readonly bus: Bus,
     /** With API keys: how often an open stream re-checks that its key is still live. */
     private readonly keyRecheckMs: number | null = null,
+    private readonly maxBufferedBytes = DEFAULT_MAX_BUFFERED_BYTES,
   ) {}
 
   /** Events of the actor's session after a sequence, oldest first (Session.events); none when it is not theirs. */
@@ -38,12 +45,12 @@ export class EventService {
    * Opens replay-then-live on a session the actor owns. Checks run before the
    * stream starts, so a bad id or unknown session fails the subscription itself.
    */
-  async open(actor: Actor, args: StreamArgs): Promise<AsyncIterableIterator<StoredEvent>> {
+  async open(actor: Actor, args: StreamArgs, transport: OpenOptions = {}): Promise<AsyncIterableIterator<StoredEvent>> {
     const sessionId = parseId("session", args.sessionId, "sessionId");
     checkTypeFilters(args);
     if (!(await this.store.sessions.get(actor.ownerId, sessionId))) throw notFound("Session", sessionId);
     return streamEvents(
-      { bus: this.bus, readAfter: (after, options) => this.store.events.readAfter(actor.ownerId, sessionId, after, options) },
+      { bus: this.bus, readPage: (after, options) => this.store.events.readPage(actor.ownerId, sessionId, after, options) },
       {
         sessionId,
         after: args.after == null ? null : checkAfter(args.after),
@@ -52,6 +59,8 @@ export class EventService {
         tracker: this.tracker,
         recheck: this.keyRecheckMs ? { everyMs: this.keyRecheckMs, allowed: () => this.store.apiKeys.isLive(actor.ownerId) } : undefined,
         head: () => this.store.sessions.lastSequence(actor.ownerId, sessionId),
+        maxBufferedBytes: this.maxBufferedBytes,
+        onCutOff: transport.onCutOff,
       },
     );
   }
