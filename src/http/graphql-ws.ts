@@ -17,6 +17,7 @@ import { GRAPHQL_PATH, graphqlError } from "./errors.js";
 import type { GraphQLDeps, GraphQLServer } from "./graphql.js";
 import { originPolicy, refusedOrigin } from "./origin.js";
 import { hostPolicy } from "./host-guard.js";
+import { sharedSessionEvents } from "./graphql-ws-shared.js";
 
 /** The graphql-ws close code for a missing or bad key (SPEC §7). */
 export const WS_FORBIDDEN = 4403;
@@ -164,6 +165,16 @@ export function mountGraphQLWs(deps: GraphQLDeps, yoga: GraphQLServer, server: S
           return [graphqlError(error, scene)];
         }
         if (errors.length > 0) return errors.map((error) => graphqlError(error, scene));
+        // sessionEvents on a shared channel: no context, loaders or envelop state of its own.
+        const shared = await sharedSessionEvents(
+          { services: deps.services, logger, imageLinks: deps.imageLinks, actorFor: (req) => deps.auth.actorFor(req as never) },
+          { schema: enveloped.schema, document, query: payload.query, operationName: payload.operationName, variables: payload.variables, headers, socket: ctx.extra.socket, id, requestId, cutOff: (error) => cutOff(ctx.extra.socket, error) },
+        );
+        if (shared) {
+          operation.running = true;
+          operation.operationType = "subscription";
+          return { schema: enveloped.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue: {}, rootValue: { execute: enveloped.execute, subscribe: () => shared } satisfies EnvelopedRoot };
+        }
         let contextValue: GraphQLContext;
         try {
           contextValue = await enveloped.contextFactory();

@@ -30,6 +30,8 @@ export interface StreamOptions {
    * after the next write that will never come.
    */
   onCutOff?: (error: AppError) => void;
+  /** False for a shared channel's own stream: it is never cut off, it only catches up from the store (its members are watched instead). */
+  cutOffStalled?: boolean;
 }
 
 export interface StreamDeps {
@@ -51,7 +53,7 @@ export function streamEvents(deps: StreamDeps, options: StreamOptions): AsyncIte
     let sent = 0;
     /** Live events were dropped for the store to supply: catch up from it before waiting again. */
     let behind = false;
-    /** When the subscriber last took an event (or opened). */
+    /** When the subscriber last took an event or was waiting for one (an idle subscriber is not a stalled one). */
     let lastTook = Date.now();
     const unsubscribe = deps.bus.subscribe(options.sessionId, (events) => {
       if (stopped) return;
@@ -64,7 +66,7 @@ export function streamEvents(deps: StreamDeps, options: StreamOptions): AsyncIte
       // Over the bound: a subscriber still taking events (a long replay, a slow
       // link) gets them from the store instead, page by page; one that took
       // nothing for STREAM_STALL_MS has stopped reading and is cut off.
-      if (Date.now() - lastTook < STREAM_STALL_MS) {
+      if (options.cutOffStalled === false || Date.now() - lastTook < STREAM_STALL_MS) {
         pending.length = 0;
         pendingBytes = 0;
         behind = true;
@@ -125,8 +127,10 @@ export function streamEvents(deps: StreamDeps, options: StreamOptions): AsyncIte
         const event = pending.shift();
         if (event) pendingBytes -= eventBytes(event);
         if (!event) {
+          lastTook = Date.now();
           await new Promise<void>((resolve) => (wake = resolve));
           wake = undefined;
+          lastTook = Date.now();
           continue;
         }
         if (event.sequence <= sent) continue; // already sent (replay overlap or duplicate delivery)
