@@ -75,6 +75,7 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
     queuedTurns: () => store.system.turns.countQueued(),
     runningTurns: () => runner.runningCount(),
     subscriptions: () => services.events.activeStreams(),
+    channels: () => services.events.channels.graphql.count() + services.events.channels.rest.count(),
   });
   store.log.observeAppend = (seconds) => metrics.eventAppend.observe(seconds);
   const agent = await createAgent(config, store, logger, {

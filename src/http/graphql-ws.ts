@@ -39,6 +39,11 @@ interface EnvelopedRoot {
   subscribe: (args: ExecutionArgs) => OperationResult;
 }
 
+/** A shared subscription never executes through its root (it is a subscription). */
+const unreachable = (): never => {
+  throw new Error("a shared subscription has no execute");
+};
+
 export function mountGraphQLWs(deps: GraphQLDeps, yoga: GraphQLServer, server: Server): { close(): Promise<void> } {
   const { config, logger } = deps;
   const allowedOrigin = originPolicy(config);
@@ -173,7 +178,9 @@ export function mountGraphQLWs(deps: GraphQLDeps, yoga: GraphQLServer, server: S
         if (shared) {
           operation.running = true;
           operation.operationType = "subscription";
-          return { schema: enveloped.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue: {}, rootValue: { execute: enveloped.execute, subscribe: () => shared } satisfies EnvelopedRoot };
+          // graphql-ws holds these arguments while the operation runs: nothing of the enveloped instance stays in them.
+          const root: EnvelopedRoot = { execute: unreachable, subscribe: () => shared };
+          return { schema: enveloped.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue: {}, rootValue: root };
         }
         let contextValue: GraphQLContext;
         try {
