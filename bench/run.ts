@@ -281,15 +281,18 @@ async function livePhase(): Promise<void> {
   const timeoutMs = options.mode === "smoke" ? 20_000 : options.mode === "long" ? 300_000 : 60_000;
   const dataDir = await pgliteDir("pglite-live");
   const parleyRuns: { n: number; result: FanoutResult; payloads: unknown[] }[] = [];
-  const memory: { parley?: MemoryResult } = {};
+  const memory = new Map<number, MemoryResult>();
 
   const server = await parley("live-pglite", { dataDir, extra: { DEMO_DELAY_MS: String(sizes.fanoutDelayMs) } });
   try {
     if (wanted("memory")) {
       await guarded(["memory"], "Parley idle memory", async () => {
-        log(`memory: ${sizes.memorySubscribers} idle graphql-ws subscribers on Parley`);
-        memory.parley = await idleMemory(server, server.url, sizes.memorySubscribers, "parley");
-        results.scenario("memory").details.parley = memory.parley;
+        for (const n of sizes.memorySubscribers) {
+          log(`memory: ${n} idle graphql-ws subscribers on Parley`);
+          const m = await idleMemory(server, server.url, n, "parley");
+          memory.set(n, m);
+          results.scenario("memory").details[`parley_${n}`] = m;
+        }
       });
     }
     if (wanted("fanout")) {
@@ -311,13 +314,12 @@ async function livePhase(): Promise<void> {
 
   const ws = await startBaseline("ws-broadcast", "bench/baselines/ws-broadcast.ts", logDir);
   try {
-    const pm = memory.parley;
-    if (wanted("memory") && pm) {
+    for (const [n, pm] of wanted("memory") ? memory : []) {
       await guarded(["memory"], "raw ws idle memory", async () => {
-        log(`memory: ${sizes.memorySubscribers} idle subscribers on the raw ws server`);
-        const base = await idleMemory(ws, ws.url, sizes.memorySubscribers, "baseline");
-        results.scenario("memory").details.raw_ws = base;
-        const scenario = `memory: ${fmtCount(sizes.memorySubscribers)} idle subscribers`;
+        log(`memory: ${n} idle subscribers on the raw ws server`);
+        const base = await idleMemory(ws, ws.url, n, "baseline");
+        results.scenario("memory").details[`raw_ws_${n}`] = base;
+        const scenario = `memory: ${fmtCount(n)} idle subscribers`;
         results.add("memory", { scenario, metric: "heap per subscriber", unit: "bytes", value: pm.heapPerSubscriber, better: "lower", baseline: { name: "raw ws", value: base.heapPerSubscriber } });
         results.add("memory", { scenario, metric: "RSS per subscriber", unit: "bytes", value: pm.rssPerSubscriber, better: "lower", baseline: { name: "raw ws", value: base.rssPerSubscriber } });
         const leaked = pm.after.heapUsed - pm.before.heapUsed;

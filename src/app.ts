@@ -76,6 +76,7 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
     queuedTurns: () => store.system.turns.countQueued(),
     runningTurns: () => runner.runningCount(),
     subscriptions: () => services.events.activeStreams(),
+    channels: () => services.events.channels.graphql.count() + services.events.channels.rest.count(),
   });
   store.log.observeAppend = (seconds) => metrics.eventAppend.observe(seconds);
   const agent = await createAgent(config, store, logger, {
@@ -92,6 +93,7 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
     bus,
     scheduler: runner,
     keyRecheckMs: config.AUTH === "api_key" ? config.AUTH_RECHECK_MS : null,
+    streamMaxBufferedBytes: config.STREAM_MAX_BUFFERED_BYTES,
     maxIterations: config.MAX_ITERATIONS,
     serverTools: () => agent.tools.list(),
   });

@@ -2,6 +2,7 @@
 // Config. A bad value is a one-line error naming the variable.
 import { z } from "zod";
 import { mcpServersField } from "./agent/tools/mcp/config.js";
+import { DEFAULT_MAX_BUFFERED_BYTES } from "./service/stream-bounds.js";
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number({ error: "must be an integer" }).int("must be an integer").min(min).max(max);
@@ -66,6 +67,8 @@ const schema = z.object({
   GRAPHQL_MAX_COST: int(1).default(200_000),
   /** How often long-lived streams (graphql-ws, REST SSE) re-check their API key, so a revoked key ends them. */
   AUTH_RECHECK_MS: int(100).default(30_000),
+  /** Bytes an event stream's subscriber that stops reading may leave waiting (its live backlog, or its socket's unsent data); past it the stream is cut off and resumes with `after`. */
+  STREAM_MAX_BUFFERED_BYTES: int(65_536).default(DEFAULT_MAX_BUFFERED_BYTES),
   /** Operations one graphql-ws connection may run at once. */
   WS_MAX_SUBSCRIPTIONS: int(1).default(256),
   MAX_BODY_BYTES: int(1).default(10 * 1024 * 1024),

@@ -25,8 +25,8 @@ export interface Sizes {
   fanoutDelayMs: number;
   /** Sessions writing in parallel (scenario 4). */
   writeSessions: number;
-  /** Idle subscribers (scenario 5). */
-  memorySubscribers: number;
+  /** Idle-subscriber counts for the memory scenario, each measured on Parley and on raw ws. */
+  memorySubscribers: number[];
   /** Backends for history reads and for the write path (PGlite always; PostgreSQL unless --smoke, --no-postgres or a default run of everything). */
   postgres: boolean;
   writeOnPostgres: boolean;
@@ -45,10 +45,11 @@ export const SIZES: Record<Mode, Sizes> = {
       { subscribers: 1, deltas: 500 },
       { subscribers: 100, deltas: 500 },
       { subscribers: 1_000, deltas: 100 },
+      { subscribers: 10_000, deltas: 20 },
     ],
     fanoutDelayMs: 2,
     writeSessions: 10,
-    memorySubscribers: 1_000,
+    memorySubscribers: [1_000, 10_000],
     postgres: true,
     writeOnPostgres: true,
   },
@@ -63,10 +64,11 @@ export const SIZES: Record<Mode, Sizes> = {
       { subscribers: 1, deltas: 500 },
       { subscribers: 100, deltas: 500 },
       { subscribers: 1_000, deltas: 500 },
+      { subscribers: 10_000, deltas: 50 },
     ],
     fanoutDelayMs: 2,
     writeSessions: 10,
-    memorySubscribers: 1_000,
+    memorySubscribers: [1_000, 10_000],
     postgres: true,
     writeOnPostgres: true,
   },
@@ -83,7 +85,7 @@ export const SIZES: Record<Mode, Sizes> = {
     ],
     fanoutDelayMs: 1,
     writeSessions: 2,
-    memorySubscribers: 50,
+    memorySubscribers: [50],
     postgres: false,
     writeOnPostgres: false,
   },

@@ -19,3 +19,14 @@ export function isUniqueViolation(error: unknown): boolean {
     driver?.kind === "UniqueConstraintViolation"
   );
 }
+
+/**
+ * A failed raw query with the driver's own message: Prisma's says only "Raw
+ * query failed … Message: `undefined`" through the PGlite adapter, which
+ * keeps the real one (e.g. `relation "Event" does not exist`) in its meta.
+ */
+export function withDriverMessage(error: unknown): unknown {
+  const driver = (error as { meta?: { driverAdapterError?: { cause?: { message?: string } } } })?.meta?.driverAdapterError?.cause;
+  if (!driver?.message || !(error instanceof Error) || error.message.includes(driver.message)) return error;
+  return new Error(`raw query failed: ${driver.message}`, { cause: error });
+}

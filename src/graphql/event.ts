@@ -66,7 +66,7 @@ builder.subscriptionField("sessionEvents", (t) =>
     },
     // The service checks the id and the owner before the stream starts; graphql-js
     // calls the iterator's return() when the client goes, which frees the bus listener.
-    subscribe: (_root, args, { actor, services }) => services.events.open(actor, args),
+    subscribe: (_root, args, { actor, services, cutOff }) => services.events.open(actor, args, { onCutOff: cutOff }),
     resolve: (event, _args, { loaders }) => {
       // One context serves a whole subscription: drop rows cached for earlier events.
       loaders.clearAll();

@@ -17,9 +17,12 @@ import { GRAPHQL_PATH, graphqlError } from "./errors.js";
 import type { GraphQLDeps, GraphQLServer } from "./graphql.js";
 import { originPolicy, refusedOrigin } from "./origin.js";
 import { hostPolicy } from "./host-guard.js";
+import { sharedSessionEvents } from "./graphql-ws-shared.js";
 
 /** The graphql-ws close code for a missing or bad key (SPEC §7). */
 export const WS_FORBIDDEN = 4403;
+/** The close code for a socket whose stream subscriber stopped reading ("Try Again Later": resubscribe with `after`). */
+export const WS_TOO_SLOW = 1013;
 
 /** One operation's log line, filled in as it runs. */
 interface OperationLog extends OperationNote {
@@ -35,6 +38,11 @@ interface EnvelopedRoot {
   execute: (args: ExecutionArgs) => OperationResult;
   subscribe: (args: ExecutionArgs) => OperationResult;
 }
+
+/** A shared subscription never executes through its root (it is a subscription). */
+const unreachable = (): never => {
+  throw new Error("a shared subscription has no execute");
+};
 
 export function mountGraphQLWs(deps: GraphQLDeps, yoga: GraphQLServer, server: Server): { close(): Promise<void> } {
   const { config, logger } = deps;
@@ -66,6 +74,15 @@ export function mountGraphQLWs(deps: GraphQLDeps, yoga: GraphQLServer, server: S
     const { started, ...fields } = operation;
     fields.errorCodes.push(...errorCodesOf(errors));
     logger.info({ connectionId: connection.connectionId, ...fields, ms: Math.round(performance.now() - started) }, "graphql-ws operation");
+  };
+  /**
+   * A subscriber too slow to keep up: the socket closes with WS_TOO_SLOW and
+   * the reason (which names the `after` to resume from); one that does not
+   * read even the close frame is dropped by ws after its close timeout (30 s).
+   */
+  const cutOff = (socket: import("ws").WebSocket, error: AppError) => {
+    logger.warn({ connectionId: connections.get(socket)?.connectionId, reason: error.message }, "graphql-ws subscriber cut off");
+    socket.close(WS_TOO_SLOW, error.message.slice(0, 120));
   };
   /** Operations the socket has running (WS_MAX_SUBSCRIPTIONS caps them). */
   const running = (socket: object) => [...(connections.get(socket)?.operations.values() ?? [])].filter((op) => op.running).length;
@@ -144,6 +161,7 @@ export function mountGraphQLWs(deps: GraphQLDeps, yoga: GraphQLServer, server: S
           requestId,
           note: (note: OperationNote) => Object.assign(operation, note),
           signal: connections.get(ctx.extra.socket)?.closed.signal,
+          cutOff: (error: AppError) => cutOff(ctx.extra.socket, error),
         });
         // graphql-armor's limits throw from parse (tokens) and validate (depth,
         // aliases): answer them as the operation's errors, as over HTTP, instead
@@ -157,6 +175,18 @@ export function mountGraphQLWs(deps: GraphQLDeps, yoga: GraphQLServer, server: S
           return [graphqlError(error, scene)];
         }
         if (errors.length > 0) return errors.map((error) => graphqlError(error, scene));
+        // sessionEvents on a shared channel: no context, loaders or envelop state of its own.
+        const shared = await sharedSessionEvents(
+          { services: deps.services, logger, imageLinks: deps.imageLinks, actorFor: (req) => deps.auth.actorFor(req as never) },
+          { schema: enveloped.schema, document, query: payload.query, operationName: payload.operationName, variables: payload.variables, headers, socket: ctx.extra.socket, id, requestId, cutOff: (error) => cutOff(ctx.extra.socket, error) },
+        );
+        if (shared) {
+          operation.running = true;
+          operation.operationType = "subscription";
+          // graphql-ws holds these arguments while the operation runs: nothing of the enveloped instance stays in them.
+          const root: EnvelopedRoot = { execute: unreachable, subscribe: () => shared };
+          return { schema: enveloped.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue: {}, rootValue: root };
+        }
         let contextValue: GraphQLContext;
         try {
           contextValue = await enveloped.contextFactory();

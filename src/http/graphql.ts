@@ -18,6 +18,7 @@ import { graphiqlOptions, renderGraphiQL } from "./graphiql.js";
 import { useDocumentLimits } from "./graphql-limits.js";
 import type { ImageLinks } from "./image-url.js";
 import { requestIdOf } from "./request-id.js";
+import { CUT_OFF_GRACE_MS } from "../service/stream-bounds.js";
 import { noteOnRequestLog } from "./request-log.js";
 import { AppError } from "../errors.js";
 import { readBody } from "./body.js";
@@ -45,6 +46,8 @@ export interface ServerContext {
   note: (note: OperationNote) => void;
   /** graphql-ws: aborts when the socket closes (over HTTP the request's own signal does). */
   signal?: AbortSignal;
+  /** Ends the connection of a stream subscriber cut off for being too slow. */
+  cutOff?: (error: AppError) => void;
 }
 
 /** Serves /graphql over HTTP and SSE (the route) and over graphql-ws (the server's upgrades). */
@@ -96,7 +99,7 @@ function createGraphQLServer(deps: GraphQLDeps) {
         },
       } satisfies Plugin<GraphQLContext, ServerContext>,
     ],
-    context: async ({ req, requestId, request, signal }): Promise<GraphQLContext> => {
+    context: async ({ req, requestId, request, signal, cutOff }): Promise<GraphQLContext> => {
       try {
         return createContext({
           actor: await deps.auth.actorFor(req),
@@ -104,6 +107,7 @@ function createGraphQLServer(deps: GraphQLDeps) {
           requestId,
           imageUrl: (imageId) => deps.imageLinks.urlFor(req, imageId),
           signal: signal ?? request?.signal,
+          cutOff,
         });
       } catch (error) {
         // An unexpected one is masked and logged here, where the request id is known.
@@ -131,7 +135,10 @@ function graphqlRoute(deps: GraphQLDeps, yoga: GraphQLServer): Route {
         return true;
       }
     }
-    await yoga.handle(req, res, { req, requestId: requestIdOf(res), note: (note) => noteOnRequestLog(res, note) });
+    // A GraphQL SSE subscriber cut off for being too slow: yoga writes the error event
+    // into the stalled socket; if it has not left soon after, the response is destroyed.
+    const cutOff = () => setTimeout(() => res.destroy(), CUT_OFF_GRACE_MS).unref();
+    await yoga.handle(req, res, { req, requestId: requestIdOf(res), note: (note) => noteOnRequestLog(res, note), cutOff });
     return true;
   };
 }

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
-export function createMetrics(options: { queuedTurns: () => Promise<number>; runningTurns: () => number; subscriptions: () => number }) {
+export function createMetrics(options: { queuedTurns: () => Promise<number>; runningTurns: () => number; subscriptions: () => number; channels?: () => number }) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const metrics = {
@@ -44,6 +44,14 @@ export function createMetrics(options: { queuedTurns: () => Promise<number>; run
     registers: [registry],
     collect() {
       this.set(options.subscriptions());
+    },
+  });
+  new Gauge({
+    name: "live_channels",
+    help: "Shared live channels (one per session and operation or filter; their members share each event's execution)",
+    registers: [registry],
+    collect() {
+      this.set(options.channels?.() ?? 0);
     },
   });
   new Gauge({

@@ -1,13 +1,16 @@
 // Event log reads: a session's events as a list, and the live stream. Every
 // read is the actor's: the store scopes it by owner.
 import type { Bus } from "../bus/bus.js";
-import { checkTypeFilters, type StoredEvent } from "../domain/events.js";
-import { notFound, validation } from "../errors.js";
+import { checkTypeFilters, eventTypeFilter, type StoredEvent } from "../domain/events.js";
+import type { EventPage } from "../store/events.js";
+import { ChannelRegistry, type ChannelSource, type SharedFrame } from "./live-channels.js";
+import { notFound, validation, type AppError } from "../errors.js";
 import { parseId } from "../ids.js";
 import type { Store } from "../store/index.js";
 import type { Actor } from "./context.js";
 import { streamEvents } from "./event-stream.js";
 import { PAGE_CAPS, pageSize } from "./paging.js";
+import { DEFAULT_MAX_BUFFERED_BYTES, STREAM_PAGE_BYTES, STREAM_PAGE_EVENTS } from "./stream-bounds.js";
 
 export interface StreamArgs {
   sessionId: unknown;
@@ -16,8 +19,15 @@ export interface StreamArgs {
   exclude?: readonly string[] | null;
 }
 
+/** How a transport hears that its subscriber was cut off for being too slow (it ends the connection at once). */
+export interface OpenOptions {
+  onCutOff?: (error: AppError) => void;
+}
+
 export class EventService {
   private streams = 0;
+  /** Shared live channels: GraphQL operations (frames: the serialized `next` payload) and REST SSE (frames: the SSE text). */
+  readonly channels: { graphql: ChannelRegistry<SharedFrame>; rest: ChannelRegistry<SharedFrame> };
   private readonly tracker = { opened: () => void this.streams++, closed: () => void this.streams-- };
 
   constructor(
@@ -25,7 +35,10 @@ export class EventService {
     private readonly bus: Bus,
     /** With API keys: how often an open stream re-checks that its key is still live. */
     private readonly keyRecheckMs: number | null = null,
-  ) {}
+    private readonly maxBufferedBytes = DEFAULT_MAX_BUFFERED_BYTES,
+  ) {
+    this.channels = { graphql: new ChannelRegistry(maxBufferedBytes), rest: new ChannelRegistry(maxBufferedBytes) };
+  }
 
   /** Events of the actor's session after a sequence, oldest first (Session.events); none when it is not theirs. */
   list(actor: Actor, sessionId: string, args: { after?: number | null; first?: number | null; types?: readonly string[] | null }): Promise<StoredEvent[]> {
@@ -38,12 +51,12 @@ export class EventService {
    * Opens replay-then-live on a session the actor owns. Checks run before the
    * stream starts, so a bad id or unknown session fails the subscription itself.
    */
-  async open(actor: Actor, args: StreamArgs): Promise<AsyncIterableIterator<StoredEvent>> {
+  async open(actor: Actor, args: StreamArgs, transport: OpenOptions = {}): Promise<AsyncIterableIterator<StoredEvent>> {
     const sessionId = parseId("session", args.sessionId, "sessionId");
     checkTypeFilters(args);
     if (!(await this.store.sessions.get(actor.ownerId, sessionId))) throw notFound("Session", sessionId);
     return streamEvents(
-      { bus: this.bus, readAfter: (after, options) => this.store.events.readAfter(actor.ownerId, sessionId, after, options) },
+      { bus: this.bus, readPage: (after, options) => this.store.events.readPage(actor.ownerId, sessionId, after, options) },
       {
         sessionId,
         after: args.after == null ? null : checkAfter(args.after),
@@ -52,13 +65,55 @@ export class EventService {
         tracker: this.tracker,
         recheck: this.keyRecheckMs ? { everyMs: this.keyRecheckMs, allowed: () => this.store.apiKeys.isLive(actor.ownerId) } : undefined,
         head: () => this.store.sessions.lastSequence(actor.ownerId, sessionId),
+        maxBufferedBytes: this.maxBufferedBytes,
+        onCutOff: transport.onCutOff,
       },
     );
   }
 
-  /** Streams open right now, on every transport. */
+  /** Streams open right now, on every transport (members of shared channels included). */
   activeStreams(): number {
-    return this.streams;
+    return this.streams + this.channels.graphql.members() + this.channels.rest.members();
+  }
+
+  /**
+   * The checks `open` runs before a stream starts (the id, the filters, the
+   * session is the actor's), for a subscriber about to join a shared channel.
+   */
+  async check(actor: Actor, args: StreamArgs): Promise<{ sessionId: string; after: number | null }> {
+    const sessionId = parseId("session", args.sessionId, "sessionId");
+    checkTypeFilters(args);
+    const after = args.after == null ? null : checkAfter(args.after);
+    if (!(await this.store.sessions.get(actor.ownerId, sessionId))) throw notFound("Session", sessionId);
+    return { sessionId, after };
+  }
+
+  /** Where a shared channel of the actor's session gets its events: unfiltered replay-then-live, with the key re-check. */
+  channelSource<Frame>(actor: Actor, args: { sessionId: string; types?: readonly string[] | null; exclude?: readonly string[] | null }, render: (event: StoredEvent) => Promise<Frame | null>): ChannelSource<Frame> {
+    const { sessionId } = args;
+    const wanted = eventTypeFilter(args.types, args.exclude);
+    return {
+      head: () => this.store.sessions.lastSequence(actor.ownerId, sessionId),
+      open: (after) =>
+        streamEvents(
+          { bus: this.bus, readPage: (from, options) => this.store.events.readPage(actor.ownerId, sessionId, from, options) },
+          {
+            sessionId,
+            after,
+            recheck: this.keyRecheckMs ? { everyMs: this.keyRecheckMs, allowed: () => this.store.apiKeys.isLive(actor.ownerId) } : undefined,
+            head: () => this.store.sessions.lastSequence(actor.ownerId, sessionId),
+            maxBufferedBytes: this.maxBufferedBytes,
+            cutOffStalled: false,
+          },
+        ),
+      wanted: (event) => wanted(event.type),
+      render,
+    };
+  }
+
+  /** A replay page for one member of a shared channel (bounded by count and bytes). */
+  replayPage(actor: Actor, args: { sessionId: string; types?: readonly string[] | null; exclude?: readonly string[] | null }, after: number): Promise<EventPage> {
+    return this.store.events.readPage(actor.ownerId, args.sessionId, after, { types: args.types, exclude: args.exclude, limit: STREAM_PAGE_EVENTS, maxBytes: STREAM_PAGE_BYTES });
   }
 
   /** The sequence of an event of the actor's session (to resume after `Last-Event-ID`). */

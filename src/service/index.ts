@@ -34,6 +34,8 @@ export interface ServiceDeps {
   bus: Bus;
   scheduler: TurnScheduler;
   keyRecheckMs?: number | null;
+  /** STREAM_MAX_BUFFERED_BYTES (default 8 MiB): what a stalled stream subscriber may hold before it is cut off. */
+  streamMaxBufferedBytes?: number;
   /** MAX_ITERATIONS (default 10): the default of Agent.maxIterations. */
   maxIterations?: number;
   /** The server tools on offer right now (built-ins and connected MCP servers). */
@@ -46,7 +48,7 @@ export function createServices(deps: ServiceDeps): Services {
   const sessions = new SessionService(deps.store, models, deps.scheduler);
   const waiter = new TurnWaiter(deps.store, deps.bus);
   const messages = new MessageService(deps.store, models, deps.scheduler, waiter, () => serverTools().map((t) => t.name));
-  const events = new EventService(deps.store, deps.bus, deps.keyRecheckMs ?? null);
+  const events = new EventService(deps.store, deps.bus, deps.keyRecheckMs ?? null, deps.streamMaxBufferedBytes);
   const toolResults = new ToolResultService(deps.store, deps.scheduler);
   return {
     sessions,
