@@ -7,6 +7,7 @@ import { openDatabase, type Database } from "./db/client.js";
 import { inBackground } from "./db/lanes.js";
 import type { Bus } from "./bus/bus.js";
 import { createBus } from "./bus/index.js";
+import { KeyRevocations, listenForRevocations } from "./bus/key-revocations.js";
 import { createStore, type Store } from "./store/index.js";
 import { createServices, type Services } from "./service/index.js";
 import { createHttpServer } from "./http/server.js";
@@ -87,8 +88,15 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
   });
   const { runner } = agent;
   cleanup.push(() => agent.close()); // ends MCP stdio children, after the runner has stopped
-  // With keys, open streams re-check theirs, so a revoked key ends them on every transport.
+  // With keys, open streams re-check theirs, so a revoked key ends them on every
+  // transport; on PostgreSQL they also hear the revocation and end at once.
+  const revocations = new KeyRevocations();
+  if (config.AUTH === "api_key" && config.DATABASE_URL) {
+    const listening = await listenForRevocations(config.DATABASE_URL, revocations, logger);
+    cleanup.push(() => listening.close());
+  }
   const services = createServices({
+    revocations,
     store,
     bus,
     scheduler: runner,

@@ -11,6 +11,7 @@ import type { OperationResult } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import { AppError } from "../errors.js";
+import type { Actor } from "../service/context.js";
 import type { GraphQLContext } from "../graphql/context.js";
 import { errorCodesOf, type OperationNote } from "../graphql/observability.js";
 import { GRAPHQL_PATH, graphqlError } from "./errors.js";
@@ -110,21 +111,28 @@ export function mountGraphQLWs(deps: GraphQLDeps, yoga: GraphQLServer, server: S
       onConnect: async (ctx) => {
         if (!deps.auth.required) return true;
         const authorization = ctx.connectionParams?.authorization;
+        let actor: Actor;
         try {
-          await deps.auth.fromAuthorization(authorization);
+          actor = await deps.auth.fromAuthorization(authorization);
         } catch {
           ctx.extra.socket.close(WS_FORBIDDEN, "Forbidden");
           return false;
         }
-        // A key revoked later also ends the sockets it opened, within AUTH_RECHECK_MS.
+        // A key revoked later also ends the sockets it opened: at once when the
+        // revocation is heard (PostgreSQL), else within AUTH_RECHECK_MS.
         const socket = ctx.extra.socket;
+        const forbid = () => socket.close(WS_FORBIDDEN, "Forbidden");
         const recheck = setInterval(() => {
           deps.auth.fromAuthorization(authorization).catch((error: unknown) => {
-            if (error instanceof AppError) socket.close(WS_FORBIDDEN, "Forbidden");
+            if (error instanceof AppError) forbid();
           });
         }, config.AUTH_RECHECK_MS);
         recheck.unref();
-        socket.once("close", () => clearInterval(recheck));
+        const unwatch = deps.services.events.onRevoked(actor, forbid);
+        socket.once("close", () => {
+          clearInterval(recheck);
+          unwatch();
+        });
         return true;
       },
       onComplete: (ctx, id) => finish(ctx.extra.socket, id),

@@ -21,7 +21,7 @@ export interface StreamOptions {
   /** Told when the stream starts and ends (the subscriptions_active gauge). */
   tracker?: { opened(): void; closed(): void };
   /** Re-checked every `everyMs`: when it answers false (a revoked key) the stream ends. */
-  recheck?: { everyMs: number; allowed: () => Promise<boolean> };
+  recheck?: { everyMs: number; allowed: () => Promise<boolean>; revoked?: (listener: () => void) => () => void };
   /** Live events a subscriber that stops reading may leave waiting, in bytes of data; past it the stream is cut off. */
   maxBufferedBytes: number;
   /**
@@ -92,8 +92,10 @@ export function streamEvents(deps: StreamDeps, options: StreamOptions): AsyncIte
           () => {}, // a failed check (database hiccup) is no verdict
         );
       }, options.recheck.everyMs);
+    const unwatch = options.recheck?.revoked?.(() => stop());
     void stop.then(() => {
       stopped = true;
+      unwatch?.();
       pending.length = 0; // a cut-off subscriber's backlog is freed now, not when its socket goes
       clearInterval(recheck);
       wake?.();

@@ -1,6 +1,7 @@
 // Event log reads: a session's events as a list, and the live stream. Every
 // read is the actor's: the store scopes it by owner.
 import type { Bus } from "../bus/bus.js";
+import { KeyRevocations } from "../bus/key-revocations.js";
 import { checkTypeFilters, eventTypeFilter, type StoredEvent } from "../domain/events.js";
 import type { EventPage } from "../store/events.js";
 import { ChannelRegistry, type ChannelSource, type SharedFrame } from "./live-channels.js";
@@ -8,7 +9,7 @@ import { notFound, validation, type AppError } from "../errors.js";
 import { parseId } from "../ids.js";
 import type { Store } from "../store/index.js";
 import type { Actor } from "./context.js";
-import { streamEvents } from "./event-stream.js";
+import { streamEvents, type StreamOptions } from "./event-stream.js";
 import { PAGE_CAPS, pageSize } from "./paging.js";
 import { DEFAULT_MAX_BUFFERED_BYTES, STREAM_PAGE_BYTES, STREAM_PAGE_EVENTS } from "./stream-bounds.js";
 
@@ -36,6 +37,8 @@ export class EventService {
     /** With API keys: how often an open stream re-checks that its key is still live. */
     private readonly keyRecheckMs: number | null = null,
     private readonly maxBufferedBytes = DEFAULT_MAX_BUFFERED_BYTES,
+    /** Revocations heard from the database (PostgreSQL); without it streams rely on the re-check alone. */
+    private readonly revocations = new KeyRevocations(),
   ) {
     this.channels = { graphql: new ChannelRegistry(maxBufferedBytes), rest: new ChannelRegistry(maxBufferedBytes) };
   }
@@ -63,12 +66,27 @@ export class EventService {
         types: args.types,
         exclude: args.exclude,
         tracker: this.tracker,
-        recheck: this.keyRecheckMs ? { everyMs: this.keyRecheckMs, allowed: () => this.store.apiKeys.isLive(actor.ownerId) } : undefined,
+        recheck: this.keyCheck(actor),
         head: () => this.store.sessions.lastSequence(actor.ownerId, sessionId),
         maxBufferedBytes: this.maxBufferedBytes,
         onCutOff: transport.onCutOff,
       },
     );
+  }
+
+  /** Calls `listener` when the actor's key is revoked (graphql-ws closes the key's sockets). */
+  onRevoked(actor: Actor, listener: () => void): () => void {
+    return this.revocations.watch(actor.ownerId, listener);
+  }
+
+  /** With API keys: the stream re-checks its key every keyRecheckMs, and ends at once when it hears of a revocation. */
+  private keyCheck(actor: Actor): StreamOptions["recheck"] {
+    if (!this.keyRecheckMs) return undefined;
+    return {
+      everyMs: this.keyRecheckMs,
+      allowed: () => this.store.apiKeys.isLive(actor.ownerId),
+      revoked: (listener) => this.revocations.watch(actor.ownerId, listener),
+    };
   }
 
   /** Streams open right now, on every transport (members of shared channels included). */
@@ -100,7 +118,7 @@ export class EventService {
           {
             sessionId,
             after,
-            recheck: this.keyRecheckMs ? { everyMs: this.keyRecheckMs, allowed: () => this.store.apiKeys.isLive(actor.ownerId) } : undefined,
+            recheck: this.keyCheck(actor),
             head: () => this.store.sessions.lastSequence(actor.ownerId, sessionId),
             maxBufferedBytes: this.maxBufferedBytes,
             cutOffStalled: false,

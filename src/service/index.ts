@@ -1,6 +1,7 @@
 // The use cases GraphQL resolvers and REST handlers call. No business rule
 // lives in a transport, and no transport sees the store or the bus.
 import type { Bus } from "../bus/bus.js";
+import type { KeyRevocations } from "../bus/key-revocations.js";
 import type { Store } from "../store/index.js";
 import { AgentService, type ServerTool } from "./agents.js";
 import type { TurnScheduler } from "./context.js";
@@ -34,6 +35,8 @@ export interface ServiceDeps {
   bus: Bus;
   scheduler: TurnScheduler;
   keyRecheckMs?: number | null;
+  /** Key revocations heard from the database, to end a revoked key's streams at once. */
+  revocations?: KeyRevocations;
   /** STREAM_MAX_BUFFERED_BYTES (default 8 MiB): what a stalled stream subscriber may hold before it is cut off. */
   streamMaxBufferedBytes?: number;
   /** MAX_ITERATIONS (default 10): the default of Agent.maxIterations. */
@@ -48,7 +51,7 @@ export function createServices(deps: ServiceDeps): Services {
   const sessions = new SessionService(deps.store, models, deps.scheduler);
   const waiter = new TurnWaiter(deps.store, deps.bus);
   const messages = new MessageService(deps.store, models, deps.scheduler, waiter, () => serverTools().map((t) => t.name));
-  const events = new EventService(deps.store, deps.bus, deps.keyRecheckMs ?? null, deps.streamMaxBufferedBytes);
+  const events = new EventService(deps.store, deps.bus, deps.keyRecheckMs ?? null, deps.streamMaxBufferedBytes, deps.revocations);
   const toolResults = new ToolResultService(deps.store, deps.scheduler);
   return {
     sessions,

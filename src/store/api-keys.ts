@@ -7,6 +7,8 @@ import type { Prisma } from "../db/client.js";
 import { newId } from "../ids.js";
 
 export const KEY_PREFIX = "prl_";
+/** NOTIFY channel of revocations; the payload is the key id (src/bus/key-revocations.ts listens). */
+export const KEY_REVOKED_CHANNEL = "parley_key_revoked";
 
 export const hashSecret = (secret: string) => createHash("sha256").update(secret).digest("hex");
 
@@ -34,7 +36,11 @@ export class ApiKeyStore {
 
   /** Returns the key, or null when unknown; revoking twice keeps the first time. */
   async revoke(id: string): Promise<ApiKeyInfo | null> {
-    await this.prisma.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
+    // The NOTIFY is sent when the revocation commits, so servers end the key's open streams at once.
+    await this.prisma.$transaction([
+      this.prisma.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } }),
+      this.prisma.$executeRaw`SELECT pg_notify(${KEY_REVOKED_CHANNEL}, ${id})`,
+    ]);
     return this.prisma.apiKey.findUnique({ where: { id }, select: INFO });
   }
 
