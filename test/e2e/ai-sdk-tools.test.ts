@@ -9,15 +9,14 @@ import {
   DefaultChatTransport,
   lastAssistantMessageIsCompleteWithApprovalResponses,
   lastAssistantMessageIsCompleteWithToolCalls,
-  readUIMessageStream,
   type UIMessage,
-  type UIMessageChunk,
 } from "ai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backends } from "../support/backends.js";
 import { MemoryChat } from "../support/chat.js";
 import { rest } from "../support/http.js";
 import { startServer, type TestServer } from "../support/server.js";
+import { consumeUIStream as consume, uiText } from "../support/ui-stream.js";
 import { eventually } from "../support/wait.js";
 
 type Part = UIMessage["parts"][number];
@@ -25,33 +24,7 @@ type ToolPart = Extract<Part, { type: "dynamic-tool" }>;
 
 const WEATHER = { name: "get_weather", description: "The weather in a city, from the browser", parameters: { type: "object", properties: { city: { type: "string" } } } };
 
-const textOf = (message: UIMessage | undefined) => (message?.parts ?? []).flatMap((p) => (p.type === "text" ? [p.text] : [])).join("");
 const toolParts = (message: UIMessage | undefined) => (message?.parts ?? []).filter((p): p is ToolPart => p.type === "dynamic-tool");
-
-/** Reads a chunk stream to its end (or `stopAfter` chunks) and folds it with readUIMessageStream. */
-async function consume(stream: ReadableStream<UIMessageChunk>, stopAfter = Infinity) {
-  const [forChunks, forMessage] = stream.tee();
-  const chunks: UIMessageChunk[] = [];
-  let message: UIMessage | undefined;
-  const reader = forChunks.getReader();
-  const timer = setTimeout(() => void reader.cancel(new Error("stream not done after 20 s")), 20_000);
-  const folding = (async () => {
-    for await (const snapshot of readUIMessageStream({ stream: forMessage, terminateOnError: false, onError: () => {} })) message = snapshot;
-  })().catch(() => {});
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      if (chunks.length >= stopAfter) break;
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-  if (chunks.length < stopAfter) await folding;
-  else await reader.cancel().catch(() => {});
-  return { chunks, message };
-}
 
 for (const backend of await backends()) {
   describe(`AI SDK client tools and approvals on ${backend.name}`, () => {
@@ -93,7 +66,7 @@ for (const backend of await backends()) {
     /** The final UI message agrees with the stored turn: its text is the answer, its tool parts the calls and their results. */
     async function expectMatchesStore(sessionId: string, message: UIMessage) {
       const turn = await storedTurn(sessionId, message.id);
-      expect(textOf(message)).toBe(turn.answer);
+      expect(uiText(message)).toBe(turn.answer);
       const parts = toolParts(message);
       expect(parts.map((p) => [p.toolCallId, p.toolName, p.input])).toEqual(turn.calls.map((c: any) => [c.id, c.name, c.arguments]));
       for (const part of parts) {
@@ -119,12 +92,12 @@ for (const backend of await backends()) {
         const turnId = chat.lastMessage!.id;
 
         await chat.addToolOutput({ tool: "get_weather" as never, toolCallId: call!.toolCallId, output: "sunny, 24 degrees" });
-        await chat.settled((c) => textOf(c.lastMessage) !== "", "the answer");
+        await chat.settled((c) => uiText(c.lastMessage) !== "", "the answer");
         expect(chat.messages.map((m) => m.role)).toEqual(["user", "assistant"]);
         const message = chat.lastMessage!;
         expect(message.id).toBe(turnId); // start.messageId is the turn's, on the continuation too
         expect(toolParts(message)).toMatchObject([{ toolCallId: call!.toolCallId, state: "output-available", output: "sunny, 24 degrees" }]);
-        expect(textOf(message)).toBe("The answer is sunny, 24 degrees.");
+        expect(uiText(message)).toBe("The answer is sunny, 24 degrees.");
         const sessionId = source === "body.clientTools" ? await sessionOfChat(chat) : chatId;
         const turn = await expectMatchesStore(sessionId, message);
         expect(turn.results).toMatchObject([{ tool_call_id: call!.toolCallId, content: [{ type: "text", text: "sunny, 24 degrees" }] }]);
@@ -154,9 +127,9 @@ for (const backend of await backends()) {
       const pending = await eventually(async () => (await rest(url, "GET", `/v1/sessions/${sessionId}`)).body.pending_tool_calls?.length && (await rest(url, "GET", `/v1/sessions/${sessionId}`)).body.pending_tool_calls, 15_000, "the wait");
       expect(pending).toMatchObject([{ kind: "approval", tool_call: { id: asked!.toolCallId } }]);
       await chat.addToolApprovalResponse({ id: asked!.approval!.id, approved: true });
-      await chat.settled((c) => textOf(c.lastMessage) !== "", "the approved answer");
+      await chat.settled((c) => uiText(c.lastMessage) !== "", "the approved answer");
       expect(toolParts(chat.lastMessage)).toMatchObject([{ toolCallId: asked!.toolCallId, state: "output-available", output: "42" }]);
-      expect(textOf(chat.lastMessage)).toBe("The answer is 42.");
+      expect(uiText(chat.lastMessage)).toBe("The answer is 42.");
       await expectMatchesStore(sessionId, chat.lastMessage!);
 
       await chat.sendMessage({ text: 'call calculator {"expression":"1+1"}' });
@@ -164,7 +137,7 @@ for (const backend of await backends()) {
       const [second] = toolParts(chat.lastMessage);
       expect(second!.state).toBe("approval-requested");
       await chat.addToolApprovalResponse({ id: second!.approval!.id, approved: false, reason: "not today" });
-      await chat.settled((c) => textOf(c.lastMessage) !== "", "the denied answer");
+      await chat.settled((c) => uiText(c.lastMessage) !== "", "the denied answer");
       expect(toolParts(chat.lastMessage)).toMatchObject([{ toolCallId: second!.toolCallId, state: "output-denied" }]);
       const turn = await expectMatchesStore(sessionId, chat.lastMessage!);
       expect(turn.results[0].content[0].text).toBe("rejected: not today");
@@ -197,7 +170,7 @@ for (const backend of await backends()) {
       expect(resumed.chunks[0]).toEqual({ type: "start", messageId: first.message!.id });
       const message = resumed.message!;
       expect(toolParts(message)).toMatchObject([{ toolCallId: call.toolCallId, state: "output-available", output: answer }]);
-      expect(textOf(message)).toBe(`The answer is ${answer}.`);
+      expect(uiText(message)).toBe(`The answer is ${answer}.`);
       expect(resumed.chunks.at(-1)).toEqual({ type: "finish", finishReason: "stop" });
       expect(await transport.reconnectToStream({ chatId })).toBeNull();
     });

@@ -4,7 +4,7 @@
 // parts and finish; chat id ↔ session; resends store nothing; resume mid-turn
 // gives the whole message once; 204 when idle; failures and cancel.
 import { randomUUID } from "node:crypto";
-import { DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessageChunk } from "ai";
+import { DefaultChatTransport, type UIMessage, type UIMessageChunk } from "ai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId } from "../../src/ids.js";
 import { backends } from "../support/backends.js";
@@ -12,34 +12,9 @@ import { gqlData } from "../support/clients.js";
 import { UNKNOWN, settled } from "../support/fixtures.js";
 import { rest } from "../support/http.js";
 import { startServer, type TestServer } from "../support/server.js";
+import { consumeUIStream as consume, uiText } from "../support/ui-stream.js";
 
 const userMessage = (text: string, id = randomUUID()): UIMessage => ({ id, role: "user", parts: [{ type: "text", text }] });
-
-const textOf = (message: UIMessage | undefined) => (message?.parts ?? []).flatMap((p) => (p.type === "text" ? [p.text] : [])).join("");
-
-/** Reads a chunk stream to its end (or `stopAfter` chunks), with a timeout; also folds it into the UI message with readUIMessageStream. */
-async function consume(stream: ReadableStream<UIMessageChunk>, stopAfter = Infinity, timeoutMs = 20_000) {
-  const [forChunks, forMessage] = stream.tee();
-  const chunks: UIMessageChunk[] = [];
-  let message: UIMessage | undefined;
-  const reader = forChunks.getReader();
-  const timer = setTimeout(() => void reader.cancel(new Error(`stream not done after ${timeoutMs} ms`)), timeoutMs);
-  const folding = (async () => {
-    for await (const snapshot of readUIMessageStream({ stream: forMessage, terminateOnError: false, onError: () => {} })) message = snapshot;
-  })().catch(() => {});
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      if (chunks.length >= stopAfter) break;
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-  if (chunks.length < stopAfter) await folding;
-  return { chunks, message, cancel: () => reader.cancel().catch(() => {}) };
-}
 
 for (const backend of await backends()) {
   describe(`AI SDK UI message stream on ${backend.name}`, () => {
@@ -81,8 +56,8 @@ for (const backend of await backends()) {
 
       const { messages } = await storedSession(chunks);
       const answer = messages.find((m) => m.role === "agent");
-      expect(textOf(message)).toBe(answer.content[0].text);
-      expect(textOf(message)).toMatch(/^You said: "hello from useChat"/);
+      expect(uiText(message)).toBe(answer.content[0].text);
+      expect(uiText(message)).toMatch(/^You said: "hello from useChat"/);
       // start.messageId is the turn: stable for the turn, the same on a resumed GET.
       expect((chunks[0] as { messageId: string }).messageId).toBe(answer.turn_id);
       expect(message?.id).toBe(answer.turn_id);
@@ -103,7 +78,7 @@ for (const backend of await backends()) {
       const tool = message!.parts.find((p) => p.type === "dynamic-tool") as Extract<UIMessage["parts"][number], { type: "dynamic-tool" }>;
       expect(tool).toMatchObject({ toolName: "calculator", toolCallId: input.toolCallId, state: "output-available", input: { expression: "12*(3+4)" } });
       expect(String(tool.output)).toContain("84");
-      expect(textOf(message)).toBe("The answer is 84.");
+      expect(uiText(message)).toBe("The answer is 84.");
       expect(message!.parts.filter((p) => p.type === "step-start").length).toBe(2);
       expect(chunks.at(-1)).toMatchObject({ type: "finish" });
     });
@@ -115,7 +90,7 @@ for (const backend of await backends()) {
       const history: UIMessage[] = [first, one.message!];
       const second = userMessage("second message");
       const two = await consume(await send(chatId, [...history, second]));
-      expect(textOf(two.message)).toMatch(/^You said: "second message"/);
+      expect(uiText(two.message)).toMatch(/^You said: "second message"/);
 
       const { id: sessionId, messages } = await storedSession(two.chunks);
       expect((await storedSession(one.chunks)).id).toBe(sessionId);
@@ -124,11 +99,11 @@ for (const backend of await backends()) {
       // The client retries the last POST: nothing is stored twice, the answer is the same turn.
       const retry = await consume(await send(chatId, [...history, second]));
       expect(retry.message?.id).toBe(two.message?.id);
-      expect(textOf(retry.message)).toBe(textOf(two.message));
+      expect(uiText(retry.message)).toBe(uiText(two.message));
       expect((await rest(url, "GET", `/v1/sessions/${sessionId}/messages`)).body.data).toEqual(messages);
       // A Parley session id works as the chat id too.
       const third = await consume(await send(sessionId, [...history, second, two.message!, userMessage("third, by session id")]));
-      expect(textOf(third.message)).toMatch(/^You said: "third, by session id"/);
+      expect(uiText(third.message)).toMatch(/^You said: "third, by session id"/);
     });
 
     it("resume: reconnectToStream mid-turn gives the whole message from its start, no delta doubled; 204 once the turn is over", async () => {
@@ -146,7 +121,7 @@ for (const backend of await backends()) {
       expect(chunks.at(-1)).toMatchObject({ type: "finish" });
       const { messages } = await storedSession(chunks);
       const answer = messages.find((m) => m.role === "agent");
-      expect(textOf(message)).toBe(answer.content[0].text);
+      expect(uiText(message)).toBe(answer.content[0].text);
       const deltas = chunks.filter((c) => c.type === "text-delta").map((c) => (c as { delta: string }).delta);
       expect(deltas.join("")).toBe(answer.content[0].text);
 
