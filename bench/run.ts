@@ -19,8 +19,7 @@ import { eventsForMessages, seedSession, withPglite, withPostgres, type SeededSe
 import { checkPartTypes, HISTORY_QUERY, loadFloor, loadGraphQL, readHistoryOnce, writeFixture, type HistoryNodes, type LoadShape } from "./scenarios/history.js";
 import { baselineFanout, idleMemory, parleyFanout, type FanoutResult, type MemoryResult } from "./scenarios/live.js";
 import { createWriteSessions, floorWrite, parleyWrite } from "./scenarios/write.js";
-import { baselineCapacity, parleyCapacity, rise, type CapacityRun } from "./scenarios/capacity.js";
-import { createSession } from "./scenarios/live.js";
+import { baselineCapacity, parleyCapacity, rise, SessionPool, type CapacityRun } from "./scenarios/capacity.js";
 import type { LoadResult } from "./lib/http-load.js";
 import { gql } from "./lib/graphql.js";
 
@@ -424,28 +423,26 @@ async function capacityPhase(): Promise<void> {
       await guarded(["capacity"], `capacity on ${backend.name}`, async () => {
         const name = `capacity-${backend.name}`;
         const server = await parley(name, { ...backend.target, extra: { DEMO_DELAY_MS: String(c.delayMs) } });
-        // Each N's sessions, kept for the baseline (which appends to the same rows after Parley stops).
-        const sessionsFor = new Map<number, string[]>();
+        // The baseline appends to the same session rows after Parley stops.
+        const pool = new SessionPool(server.url);
         let payloads: unknown[] = [];
         let mine: CapacityRun;
         try {
           // Warm-up (cold JIT and caches), not measured: the smallest N once.
           log(`capacity (${backend.name}): warm-up, ${c.sessions[0]} sessions (Parley)`);
-          await parleyCapacity(server.url, c.sessions[0]!, c.deltas, timeoutMs);
+          await parleyCapacity(server.url, await pool.take(c.sessions[0]!), c.deltas, timeoutMs);
           mine = await rise(c.sessions, c.limitMs, c.budgetS * 1000, async (n) => {
             log(`capacity (${backend.name}): ${n} sessions × 1 subscriber, ${c.deltas} deltas at DEMO_DELAY_MS=${c.delayMs} (Parley)`);
+            const sessions = await pool.take(n);
             const from = nowUs();
-            const step = await parleyCapacity(server.url, n, c.deltas, timeoutMs);
+            const step = await parleyCapacity(server.url, sessions, c.deltas, timeoutMs);
             windows.set(name, [...(windows.get(name) ?? []), { label: `capacity-${n}`, fromUs: from, toUs: nowUs() }]);
-            sessionsFor.set(n, step.sessions);
             if (step.payloads.length) payloads = step.payloads;
             log(`capacity (${backend.name}): N=${n} p99 ${step.result.p99.toFixed(1)} ms, ${step.result.complete}/${n} complete`);
             return step.result;
           });
-          // The baseline may rise further than Parley did: give it sessions for every N.
-          for (const n of c.sessions) {
-            if (!sessionsFor.has(n)) sessionsFor.set(n, await Promise.all(Array.from({ length: n }, (_, i) => createSession(server.url, `capacity floor ${n}/${i}`))));
-          }
+          // The baseline may rise further than Parley did.
+          await pool.take(Math.max(...c.sessions));
         } finally {
           await server.stop();
         }
@@ -453,10 +450,10 @@ async function capacityPhase(): Promise<void> {
         const ws = await startBaseline(`ws-sql-${backend.name}`, "bench/baselines/ws-broadcast.ts", logDir, backend.target.databaseUrl ? { DATABASE_URL: backend.target.databaseUrl } : { DATA_DIR: backend.target.dataDir! });
         let base: CapacityRun;
         try {
-          await baselineCapacity(ws.url, sessionsFor.get(c.sessions[0]!)!, payloads, c.delayMs, timeoutMs);
+          await baselineCapacity(ws.url, pool.ids.slice(0, c.sessions[0]!), payloads, c.delayMs, timeoutMs);
           base = await rise(c.sessions, c.limitMs, c.budgetS * 1000, async (n) => {
             log(`capacity (${backend.name}): ${n} sessions, SQL insert per delta + raw ws`);
-            return baselineCapacity(ws.url, sessionsFor.get(n)!, payloads, c.delayMs, timeoutMs);
+            return baselineCapacity(ws.url, pool.ids.slice(0, n), payloads, c.delayMs, timeoutMs);
           });
         } finally {
           await ws.stop();

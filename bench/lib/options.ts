@@ -52,7 +52,7 @@ export const SIZES: Record<Mode, Sizes> = {
     fanoutDelayMs: 2,
     writeSessions: 10,
     memorySubscribers: [1_000, 10_000],
-    capacity: { sessions: [10, 25, 50, 100, 200, 400], deltas: 50, delayMs: 20, limitMs: 100, budgetS: 20 },
+    capacity: { sessions: [10, 25, 50, 100, 200, 400], deltas: 50, delayMs: 20, limitMs: 100, budgetS: 30 },
     postgres: true,
     writeOnPostgres: true,
   },

@@ -39,17 +39,34 @@ export async function rise(ns: number[], limitMs: number, budgetMs: number, step
 
 const CREATE_MESSAGE = `mutation($input: CreateMessageInput!) { createMessage(input: $input) { id } }`;
 
+/**
+ * Sessions for the steps, created through Parley's API as N grows and reused
+ * by later steps (each step's turns have finished; its message starts a new
+ * turn), 10 at a time so the database pool is never swamped.
+ */
+export class SessionPool {
+  readonly ids: string[] = [];
+  constructor(private readonly base: string) {}
+
+  async take(n: number): Promise<string[]> {
+    while (this.ids.length < n) {
+      const batch = Math.min(10, n - this.ids.length);
+      this.ids.push(...(await Promise.all(Array.from({ length: batch }, (_, i) => createSession(this.base, `capacity ${this.ids.length + i}`)))));
+    }
+    return this.ids.slice(0, n);
+  }
+}
+
 export interface ParleyCapacityStep {
   result: FanoutResult;
-  sessions: string[];
   /** The frames session 0's subscriber received (the baseline replays them on every session). */
   payloads: unknown[];
 }
 
 /** N sessions, one subscriber each, one message each: every session streams a demo turn of `deltas` deltas. */
-export async function parleyCapacity(base: string, n: number, deltas: number, timeoutMs: number): Promise<ParleyCapacityStep> {
+export async function parleyCapacity(base: string, sessions: string[], deltas: number, timeoutMs: number): Promise<ParleyCapacityStep> {
   const { text, expected } = textForDeltas(deltas);
-  const sessions = await Promise.all(Array.from({ length: n }, (_, i) => createSession(base, `capacity ${n}/${i}`)));
+  const n = sessions.length;
   const meter = new DeltaMeter(n, expected, true);
   let subs: Subscribers | undefined;
   try {
@@ -59,7 +76,7 @@ export async function parleyCapacity(base: string, n: number, deltas: number, ti
     const started = performance.now();
     await Promise.all(sessions.map((sessionId) => gql(base, CREATE_MESSAGE, { input: { sessionId, message: { content: [{ text: { text } }] } } })));
     await meter.settle(5_000, timeoutMs);
-    return { result: meter.result((performance.now() - started) / 1000), sessions, payloads: meter.recorded ?? [] };
+    return { result: meter.result((performance.now() - started) / 1000), payloads: meter.recorded ?? [] };
   } finally {
     await subs?.dispose();
   }
