@@ -422,7 +422,8 @@ async function capacityPhase(): Promise<void> {
     try {
       await guarded(["capacity"], `capacity on ${backend.name}`, async () => {
         const name = `capacity-${backend.name}`;
-        const server = await parley(name, { ...backend.target, extra: { DEMO_DELAY_MS: String(c.delayMs) } });
+        const server = await parley(name, { ...backend.target, extra: { DEMO_DELAY_MS: String(c.delayMs), TURN_CONCURRENCY: String(Math.max(...c.sessions)) } });
+        // TURN_CONCURRENCY (default 16) would queue the turns: all N must stream at once.
         // The baseline appends to the same session rows after Parley stops.
         const pool = new SessionPool(server.url);
         let payloads: unknown[] = [];
