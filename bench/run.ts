@@ -7,6 +7,7 @@
 //   B  PostgreSQL throwaway db seeded by SQL → Parley: history (+ scale) → SQL floor
 //   C  fresh PGlite, DEMO_DELAY_MS small → Parley: memory + fan-out → raw ws broadcaster
 //   D  fresh PGlite, DEMO_DELAY_MS=0 → Parley: write path → SQL floor on the same data
+//   E  fresh PGlite (+ PostgreSQL like D), DEMO_DELAY_MS=20 → Parley: capacity → SQL + raw ws on the same data
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +19,7 @@ import { eventsForMessages, seedSession, withPglite, withPostgres, type SeededSe
 import { checkPartTypes, HISTORY_QUERY, loadFloor, loadGraphQL, readHistoryOnce, writeFixture, type HistoryNodes, type LoadShape } from "./scenarios/history.js";
 import { baselineFanout, idleMemory, parleyFanout, type FanoutResult, type MemoryResult } from "./scenarios/live.js";
 import { createWriteSessions, floorWrite, parleyWrite } from "./scenarios/write.js";
+import { baselineCapacity, parleyCapacity, rise, SessionPool, type CapacityRun } from "./scenarios/capacity.js";
 import type { LoadResult } from "./lib/http-load.js";
 import { gql } from "./lib/graphql.js";
 
@@ -275,6 +277,9 @@ async function main(): Promise<void> {
 
   // D: write path.
   if (wanted("write")) await writePhase();
+
+  // E: capacity.
+  if (wanted("capacity")) await capacityPhase();
 }
 
 async function livePhase(): Promise<void> {
@@ -349,17 +354,7 @@ async function livePhase(): Promise<void> {
 }
 
 async function writePhase(): Promise<void> {
-  const backends: { name: "pglite" | "postgres"; target: { dataDir?: string; databaseUrl?: string }; db?: BenchDatabase }[] = [
-    { name: "pglite", target: { dataDir: await pgliteDir("pglite-write") } },
-  ];
-  if (sizes.writeOnPostgres) {
-    const why = await probePostgres(options.pgAdminUrl);
-    if (why) results.note("write", `PostgreSQL skipped: ${why}`);
-    else {
-      const db = await createBenchDatabase(options.pgAdminUrl);
-      backends.push({ name: "postgres", target: { databaseUrl: db.url }, db });
-    }
-  }
+  const backends = await writeBackends("write", "pglite-write");
   for (const backend of backends) {
     try {
       await guarded(["write"], `write path on ${backend.name}`, async () => {
@@ -403,6 +398,89 @@ async function writePhase(): Promise<void> {
       await backend.db?.drop().catch((error) => log(`could not drop ${backend.db?.name}: ${(error as Error).message}`));
     }
   }
+}
+
+/** PGlite, plus PostgreSQL when the sizes allow it (the write path's rule). */
+async function writeBackends(name: ScenarioName, dir: string): Promise<{ name: "pglite" | "postgres"; target: { dataDir?: string; databaseUrl?: string }; db?: BenchDatabase }[]> {
+  const backends: Awaited<ReturnType<typeof writeBackends>> = [{ name: "pglite", target: { dataDir: await pgliteDir(dir) } }];
+  if (sizes.writeOnPostgres) {
+    const why = await probePostgres(options.pgAdminUrl);
+    if (why) results.note(name, `PostgreSQL skipped: ${why}`);
+    else {
+      const db = await createBenchDatabase(options.pgAdminUrl);
+      backends.push({ name: "postgres", target: { databaseUrl: db.url }, db });
+    }
+  } else results.note(name, `PostgreSQL not run (${options.mode === "smoke" ? "--smoke" : "--no-postgres, or a default run of everything: use --only"})`);
+  return backends;
+}
+
+async function capacityPhase(): Promise<void> {
+  const c = sizes.capacity;
+  const timeoutMs = Math.max(20_000, c.deltas * c.delayMs * 10);
+  const summary = (run: CapacityRun) => run.steps.map((s) => ({ n: s.n, ok: s.ok, p50: +s.result.p50.toFixed(2), p99: +s.result.p99.toFixed(2), complete: s.result.complete, delivered: s.result.delivered, deltasPerSecond: Math.round(s.result.deltasPerSecond) }));
+  for (const backend of await writeBackends("capacity", "pglite-capacity")) {
+    try {
+      await guarded(["capacity"], `capacity on ${backend.name}`, async () => {
+        const name = `capacity-${backend.name}`;
+        const server = await parley(name, { ...backend.target, extra: { DEMO_DELAY_MS: String(c.delayMs), TURN_CONCURRENCY: String(Math.max(...c.sessions)) } });
+        // TURN_CONCURRENCY (default 16) would queue the turns: all N must stream at once.
+        // The baseline appends to the same session rows after Parley stops.
+        const pool = new SessionPool(server.url);
+        let payloads: unknown[] = [];
+        let mine: CapacityRun;
+        try {
+          // Warm-up (cold JIT and caches), not measured: the smallest N once.
+          log(`capacity (${backend.name}): warm-up, ${c.sessions[0]} sessions (Parley)`);
+          await parleyCapacity(server.url, await pool.take(c.sessions[0]!), c.deltas, timeoutMs);
+          mine = await rise(c.sessions, c.limitMs, c.budgetS * 1000, async (n) => {
+            log(`capacity (${backend.name}): ${n} sessions × 1 subscriber, ${c.deltas} deltas at DEMO_DELAY_MS=${c.delayMs} (Parley)`);
+            const sessions = await pool.take(n);
+            const from = nowUs();
+            const step = await parleyCapacity(server.url, sessions, c.deltas, timeoutMs);
+            windows.set(name, [...(windows.get(name) ?? []), { label: `capacity-${n}`, fromUs: from, toUs: nowUs() }]);
+            if (step.payloads.length) payloads = step.payloads;
+            log(`capacity (${backend.name}): N=${n} p99 ${step.result.p99.toFixed(1)} ms, ${step.result.complete}/${n} complete`);
+            return step.result;
+          });
+          // The baseline may rise further than Parley did.
+          await pool.take(Math.max(...c.sessions));
+        } finally {
+          await server.stop();
+        }
+        if (payloads.length === 0) throw new Error("Parley delivered no deltas to replay");
+        const ws = await startBaseline(`ws-sql-${backend.name}`, "bench/baselines/ws-broadcast.ts", logDir, backend.target.databaseUrl ? { DATABASE_URL: backend.target.databaseUrl } : { DATA_DIR: backend.target.dataDir! });
+        let base: CapacityRun;
+        try {
+          await baselineCapacity(ws.url, pool.ids.slice(0, c.sessions[0]!), payloads, c.delayMs, timeoutMs);
+          base = await rise(c.sessions, c.limitMs, c.budgetS * 1000, async (n) => {
+            log(`capacity (${backend.name}): ${n} sessions, SQL insert per delta + raw ws`);
+            return baselineCapacity(ws.url, pool.ids.slice(0, n), payloads, c.delayMs, timeoutMs);
+          });
+        } finally {
+          await ws.stop();
+        }
+        const scenario = `capacity ${backend.name}: sessions × 1 subscriber, ${payloads.length} deltas at ${c.delayMs} ms`;
+        const baseName = `SQL insert + raw ws, ${backend.name}`;
+        const atMost = (run: CapacityRun) => (run.stopped === "limit" ? "" : ` (${run.stopped}: ≥)`);
+        results.add("capacity", { scenario, metric: `largest N with p99 ≤ ${c.limitMs} ms${atMost(mine)}`, unit: "", value: mine.largest, better: "higher", baseline: { name: `${baseName}${atMost(base)}`, value: base.largest } });
+        // Latency at the largest N both passed (or the first N), same sessions, same frames.
+        const both = mine.steps.filter((s) => base.steps.some((b) => b.n === s.n));
+        const at = [...both].reverse().find((s) => s.ok) ?? both[0];
+        const bAt = at && base.steps.find((b) => b.n === at.n);
+        if (at && bAt) {
+          results.add("capacity", { scenario, metric: `p99 append→receipt at N=${at.n}`, unit: "ms", value: at.result.p99, better: "lower", baseline: { name: baseName, value: bAt.result.p99 } });
+        }
+        for (const run of [mine, base]) {
+          const failed = run.steps.find((s) => !s.ok && s.result.complete < s.n);
+          if (failed) results.note("capacity", `${run === mine ? "Parley" : "baseline"} ${backend.name}, N=${failed.n}: only ${failed.result.complete}/${failed.n} subscribers got every delta`);
+        }
+        results.scenario("capacity").details[backend.name] = { parley: { largest: mine.largest, stopped: mine.stopped, steps: summary(mine) }, baseline: { largest: base.largest, stopped: base.stopped, steps: summary(base) } };
+      });
+    } finally {
+      await backend.db?.drop().catch((error) => log(`could not drop ${backend.db?.name}: ${(error as Error).message}`));
+    }
+  }
+  results.scenario("capacity").details.sizes = c;
 }
 
 let exitCode = 0;

@@ -1,8 +1,7 @@
 // Baseline (the database floor): a plain node:http server that answers each
 // request with ONE hand-written SQL statement and JSON.stringify of its rows —
-// no GraphQL, no Prisma, no validation, no logging. `pg` (pool of 10, like
-// Parley's) on PostgreSQL; on PGlite the same statement through PGlite's own
-// query() on the same data directory (`pg` cannot speak to embedded PGlite).
+// no GraphQL, no Prisma, no validation, no logging (the database handle:
+// bench/lib/floor-db.ts).
 //
 //   POST /history        {"sessionId","last"}  the newest `last` messages: id, role, content
 //   POST /create-message {"sessionId","text"}  createMessage's writes: bump the session,
@@ -10,34 +9,10 @@
 //   POST /append         {"sessionId"}          one output.message.delta event appended
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
-import { randomBytes } from "node:crypto";
-import { resolve } from "node:path";
-import { PGlite } from "@electric-sql/pglite";
-import pg from "pg";
-import { lockDataDir } from "../../src/db/lock.js";
+import { appendDelta, connectFloorDb, floorId as id } from "../lib/floor-db.js";
 import { installMemoryProbe } from "../lib/memory-probe.js";
 
 installMemoryProbe();
-
-type Query = (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
-
-async function connect(): Promise<{ query: Query; close(): Promise<void> }> {
-  if (process.env.DATABASE_URL) {
-    const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
-    return { query: async (sql, params) => (await pool.query(sql, params)).rows, close: () => pool.end() };
-  }
-  const dataDir = resolve(process.env.DATA_DIR!);
-  const unlock = lockDataDir(dataDir);
-  const db = new PGlite(resolve(dataDir, "pglite"));
-  await db.waitReady;
-  return {
-    query: async (sql, params) => (await db.query<Record<string, unknown>>(sql, params)).rows,
-    close: async () => {
-      await db.close();
-      unlock();
-    },
-  };
-}
 
 const HISTORY_SQL = `SELECT "id", "role", "content" FROM "Message" WHERE "sessionId" = $1 ORDER BY "sequence" DESC LIMIT $2`;
 
@@ -55,23 +30,13 @@ INSERT INTO "Message" ("id", "sessionId", "eventId", "sequence", "role", "conten
 SELECT $3, $1, $2, seq.s, 'USER', $6::jsonb, ARRAY[]::text[], $4, now() FROM seq
 RETURNING "id", "sequence"`;
 
-const APPEND_SQL = `
-WITH seq AS (
-  UPDATE "Session" SET "lastSequence" = "lastSequence" + 1, "updatedAt" = now() WHERE "id" = $1 RETURNING "lastSequence" AS s
-)
-INSERT INTO "Event" ("id", "sessionId", "sequence", "type", "ts", "turnId", "inputMessageId", "data")
-SELECT $2, $1, seq.s, 'output.message.delta', now(), NULL, NULL, $3::jsonb FROM seq
-RETURNING "sequence"`;
-
-const id = (prefix: string) => `${prefix}_${randomBytes(16).toString("hex")}`;
-
 async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return chunks.length ? (JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>) : {};
 }
 
-const db = await connect();
+const db = (await connectFloorDb())!;
 
 const server = createServer(async (req, res) => {
   try {
@@ -87,7 +52,7 @@ const server = createServer(async (req, res) => {
       const rows = await db.query(CREATE_MESSAGE_SQL, [input.sessionId, eventId, messageId, turnId, JSON.stringify({ message }), JSON.stringify(content)]);
       result = { data: { createMessage: rows[0] } };
     } else if (req.url === "/append") {
-      const rows = await db.query(APPEND_SQL, [input.sessionId, id("event"), JSON.stringify({ delta: "three more words " })]);
+      const rows = await appendDelta(db, input.sessionId as string, { delta: "three more words " });
       result = { data: rows[0] };
     } else {
       res.writeHead(404).end();

@@ -10,16 +10,24 @@
 //        data.sessionEvents.ts is set to the send time (what `ts` is in Parley:
 //        the append time), then the frame goes to every subscriber. Answers
 //        when the last frame was handed to the sockets.
+//   POST /stream     {"streams": [{"sessionId","payloads"}], "delayMs": n}
+//        (capacity; only with DATA_DIR or DATABASE_URL) every stream at once:
+//        each frame is first appended to its session as an Event row by one
+//        hand-written INSERT (bench/lib/floor-db.ts), its ts set to the append
+//        time, then sent to the sockets subscribed with `variables.id` equal to
+//        the session id; frame k of a stream is due k × delayMs after its start.
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { WebSocketServer, type WebSocket } from "ws";
+import { appendDelta, connectFloorDb } from "../lib/floor-db.js";
 import { installMemoryProbe } from "../lib/memory-probe.js";
 
 installMemoryProbe();
+const db = await connectFloorDb();
 
-/** Subscription id per subscribed socket. */
-const subscribers = new Map<WebSocket, string>();
+/** Subscription id, and the `id` variable (a session id), per subscribed socket. */
+const subscribers = new Map<WebSocket, { id: string; sessionId: unknown }>();
 
 interface Payload {
   data: { sessionEvents: { ts: string } & Record<string, unknown> };
@@ -37,7 +45,21 @@ async function broadcast(payloads: Payload[], delayMs: number): Promise<void> {
     payload.data.sessionEvents.ts = new Date().toISOString();
     // Serialize the payload once; each socket gets its own subscription id around it.
     const body = JSON.stringify(payload);
-    for (const [socket, id] of subscribers) socket.send(`{"id":${JSON.stringify(id)},"type":"next","payload":${body}}`);
+    for (const [socket, { id }] of subscribers) socket.send(`{"id":${JSON.stringify(id)},"type":"next","payload":${body}}`);
+  }
+}
+
+async function stream(sessionId: string, payloads: Payload[], delayMs: number): Promise<void> {
+  const start = performance.now();
+  for (const [i, payload] of payloads.entries()) {
+    const wait = start + i * delayMs - performance.now();
+    if (wait > 0) await sleep(wait);
+    const ts = new Date();
+    await appendDelta(db!, sessionId, payload.data.sessionEvents.data ?? null, ts);
+    const body = JSON.stringify({ data: { sessionEvents: { ...payload.data.sessionEvents, ts: ts.toISOString() } } });
+    for (const [socket, sub] of subscribers) {
+      if (sub.sessionId === sessionId) socket.send(`{"id":${JSON.stringify(sub.id)},"type":"next","payload":${body}}`);
+    }
   }
 }
 
@@ -53,6 +75,11 @@ const server = createServer(async (req, res) => {
       await broadcast(input.payloads as Payload[], Number(input.delayMs ?? 0));
       return send(200, { sent: (input.payloads as unknown[]).length, subscribers: subscribers.size });
     }
+    if (req.method === "POST" && req.url === "/stream" && db) {
+      const input = (await readJson(req)) as { streams: { sessionId: string; payloads: Payload[] }[]; delayMs?: number };
+      await Promise.all(input.streams.map((st) => stream(st.sessionId, st.payloads, Number(input.delayMs ?? 0))));
+      return send(200, { streams: input.streams.length });
+    }
     send(404, { error: "not found" });
   } catch (error) {
     send(500, { error: String(error) });
@@ -62,7 +89,7 @@ const server = createServer(async (req, res) => {
 const wss = new WebSocketServer({ server, path: "/graphql" });
 wss.on("connection", (socket) => {
   socket.on("message", (raw) => {
-    const message = JSON.parse(raw.toString()) as { type: string; id?: string };
+    const message = JSON.parse(raw.toString()) as { type: string; id?: string; payload?: { variables?: { id?: unknown } } };
     switch (message.type) {
       case "connection_init":
         socket.send(JSON.stringify({ type: "connection_ack" }));
@@ -71,7 +98,7 @@ wss.on("connection", (socket) => {
         socket.send(JSON.stringify({ type: "pong" }));
         break;
       case "subscribe":
-        subscribers.set(socket, message.id!);
+        subscribers.set(socket, { id: message.id!, sessionId: message.payload?.variables?.id });
         break;
       case "complete":
         subscribers.delete(socket);
@@ -85,4 +112,4 @@ server.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
   const { port } = server.address() as AddressInfo;
   process.stdout.write(`${JSON.stringify({ benchReady: `http://127.0.0.1:${port}` })}\n`);
 });
-process.on("SIGTERM", () => process.exit(0));
+process.on("SIGTERM", () => void (db?.close() ?? Promise.resolve()).finally(() => process.exit(0)));

@@ -22,6 +22,8 @@ export async function gql<T = any>(base: string, query: string, variables: Recor
   return body.data;
 }
 
+type Operation = { query: string; variables?: Record<string, unknown> };
+
 export interface Subscribers {
   clients: Client[];
   dispose(): Promise<void>;
@@ -29,13 +31,14 @@ export interface Subscribers {
 
 /**
  * Opens `count` graphql-ws connections (one client, one socket each) and
- * subscribes each to the operation. Connects in batches, so the server's
- * accept backlog never overflows. `onNext(i, payload)` sees every result.
+ * subscribes each to the operation (or to `operation(i)`: one per client).
+ * Connects in batches, so the server's accept backlog never overflows.
+ * `onNext(i, payload)` sees every result.
  */
 export async function openSubscribers(
   base: string,
   count: number,
-  operation: { query: string; variables?: Record<string, unknown> },
+  operation: Operation | ((client: number) => Operation),
   onNext: (client: number, payload: any) => void,
   batch = 100,
 ): Promise<Subscribers> {
@@ -55,7 +58,7 @@ export async function openSubscribers(
           client.on("closed", (event) => reject(new Error(`socket ${i} closed: ${JSON.stringify(event)}`)));
         }),
       );
-      client.subscribe(operation, {
+      client.subscribe(typeof operation === "function" ? operation(i) : operation, {
         next: (payload) => onNext(i, payload),
         error: (error) => errors.push(error),
         complete: () => {},

@@ -2,7 +2,7 @@
 import { resolve } from "node:path";
 import { ROOT } from "./processes.js";
 
-export const SCENARIOS = ["history", "scale", "fanout", "write", "memory"] as const;
+export const SCENARIOS = ["history", "scale", "fanout", "write", "memory", "capacity"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export type Mode = "default" | "long" | "smoke";
@@ -27,7 +27,9 @@ export interface Sizes {
   writeSessions: number;
   /** Idle-subscriber counts for the memory scenario, each measured on Parley and on raw ws. */
   memorySubscribers: number[];
-  /** Backends for history reads and for the write path (PGlite always; PostgreSQL unless --smoke, --no-postgres or a default run of everything). */
+  /** Capacity (scenario 6): rising session counts, deltas per streamed turn, DEMO_DELAY_MS, the p99 limit, and the time budget per backend after which N stops rising. */
+  capacity: { sessions: number[]; deltas: number; delayMs: number; limitMs: number; budgetS: number };
+  /** Backends for history reads and for the write path and capacity (PGlite always; PostgreSQL unless --smoke, --no-postgres or a default run of everything). */
   postgres: boolean;
   writeOnPostgres: boolean;
 }
@@ -50,6 +52,7 @@ export const SIZES: Record<Mode, Sizes> = {
     fanoutDelayMs: 2,
     writeSessions: 10,
     memorySubscribers: [1_000, 10_000],
+    capacity: { sessions: [10, 25, 50, 100, 200, 400], deltas: 50, delayMs: 20, limitMs: 100, budgetS: 30 },
     postgres: true,
     writeOnPostgres: true,
   },
@@ -69,6 +72,7 @@ export const SIZES: Record<Mode, Sizes> = {
     fanoutDelayMs: 2,
     writeSessions: 10,
     memorySubscribers: [1_000, 10_000],
+    capacity: { sessions: [10, 25, 50, 100, 200, 400, 800], deltas: 100, delayMs: 20, limitMs: 100, budgetS: 120 },
     postgres: true,
     writeOnPostgres: true,
   },
@@ -86,6 +90,7 @@ export const SIZES: Record<Mode, Sizes> = {
     fanoutDelayMs: 1,
     writeSessions: 2,
     memorySubscribers: [50],
+    capacity: { sessions: [2, 4], deltas: 10, delayMs: 20, limitMs: 100, budgetS: 10 },
     postgres: false,
     writeOnPostgres: false,
   },

@@ -30,7 +30,7 @@ export function format(value: number, unit: string): string {
     if (abs >= 1024) return `${(value / 1024).toFixed(1)} KiB`;
     return `${Math.round(value)} B`;
   }
-  const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
+  const digits = Number.isInteger(value) || Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
   const text = value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits === 0 ? 0 : digits });
   return unit ? `${text} ${unit}` : text;
 }

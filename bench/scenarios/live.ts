@@ -55,7 +55,7 @@ export interface FanoutResult {
 }
 
 /** Receives deltas for `n` subscribers and measures them. */
-class DeltaMeter {
+export class DeltaMeter {
   readonly counts: Int32Array;
   readonly ready: Uint8Array;
   private readonly latencies: Float64Array;
@@ -129,7 +129,7 @@ export async function createSession(base: string, title: string): Promise<string
  * appended after it subscribed; re-poked until all have (a subscription
  * registers asynchronously after the socket's `subscribe` message).
  */
-async function parleyBarrier(base: string, sessionId: string, allReady: () => boolean, timeoutMs = 30_000): Promise<boolean> {
+export async function parleyBarrier(base: string, sessionId: string, allReady: () => boolean, timeoutMs = 30_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (let k = 0; Date.now() < deadline; k++) {
     await gql(base, `mutation($id: ID!, $t: String) { updateSession(input: { id: $id, title: $t }) { id } }`, { id: sessionId, t: `barrier ${k}` });
@@ -166,7 +166,7 @@ export async function parleyFanout(base: string, n: number, deltas: number, time
   }
 }
 
-async function status(base: string): Promise<number> {
+export async function status(base: string): Promise<number> {
   const res = await fetch(`${base}/status`);
   return ((await res.json()) as { subscribers: number }).subscribers;
 }
