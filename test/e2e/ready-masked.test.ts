@@ -1,24 +1,13 @@
 // Unauthenticated /ready (SPEC §7) says whether the database answers, never
 // what it said: the driver's text (host, database name, PGlite's or
 // PostgreSQL's words) goes to the log with the request id (issue #17).
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PG_ADMIN_URL, pgliteBackend, postgresAvailable, postgresBackend } from "../support/backends.js";
+import { adminQuery as admin, pgliteBackend, postgresAvailable, postgresBackend } from "../support/backends.js";
 import { captureLogs } from "../support/logs.js";
 import { startServer, type TestServer } from "../support/server.js";
 import { eventually } from "../support/wait.js";
 
 const RAW = /accepting connections|closed|prisma|invocation|pglite|database "|parley_t_|SELECT/i;
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 async function expectMaskedReady(server: TestServer, lines: ReturnType<typeof captureLogs>["lines"], requestId: string) {
   const res = await fetch(`${server.url}/ready`, { headers: { "x-request-id": requestId, authorization: "Bearer nobody" } });

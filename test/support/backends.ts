@@ -36,7 +36,8 @@ export function postgresAvailable(): Promise<boolean> {
   return (pgAvailable ??= probePostgres());
 }
 
-async function adminQuery(sql: string): Promise<void> {
+/** Runs one statement as the PostgreSQL admin (creating and dropping test databases, toggling connections). */
+export async function adminQuery(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: PG_ADMIN_URL });
   await client.connect();
   try {
