@@ -55,14 +55,12 @@ export class EventService {
    * stream starts, so a bad id or unknown session fails the subscription itself.
    */
   async open(actor: Actor, args: StreamArgs, transport: OpenOptions = {}): Promise<AsyncIterableIterator<StoredEvent>> {
-    const sessionId = parseId("session", args.sessionId, "sessionId");
-    checkTypeFilters(args);
-    if (!(await this.store.sessions.get(actor.ownerId, sessionId))) throw notFound("Session", sessionId);
+    const { sessionId, after } = await this.check(actor, args);
     return streamEvents(
-      { bus: this.bus, readPage: (after, options) => this.store.events.readPage(actor.ownerId, sessionId, after, options) },
+      { bus: this.bus, readPage: (from, options) => this.store.events.readPage(actor.ownerId, sessionId, from, options) },
       {
         sessionId,
-        after: args.after == null ? null : checkAfter(args.after),
+        after,
         types: args.types,
         exclude: args.exclude,
         tracker: this.tracker,
