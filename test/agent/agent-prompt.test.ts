@@ -1,7 +1,9 @@
 // An agent's instructions and tools reach the real providers' wire formats,
 // in every model step of a turn (SPEC §10): the openai and anthropic drivers
 // run whole turns through the app against local fake servers that record each
-// request. Also: which model a turn uses (controls > agent > session > default).
+// request, with the example MCP server configured, so an MCP tool reaches the
+// provider with its server's schema and the default agent never sees it. Also:
+// which model a turn uses (controls > agent > session > default).
 // The prompt does not depend on the database, so this runs on PGlite only.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pgliteBackend } from "../support/backends.js";
@@ -10,6 +12,8 @@ import { anthropicText, anthropicToolUse } from "../support/fake-anthropic.js";
 import { chunk, finish, startStream } from "../support/fake-openai.js";
 import { closeFakeServers, fakeServer, systemPromptOf, toolNamesOf, type Captured, type FakeServer } from "../support/fake-provider.js";
 import { createSession, DEMO_MODEL_ID, sendText, settled } from "../support/fixtures.js";
+import { eventually } from "../support/wait.js";
+import { exampleStdio } from "../mcp/support.js";
 import { startServer, type TestServer } from "../support/server.js";
 
 // The SDK warns that the fake model names are unknown to it; that is expected here.
@@ -55,8 +59,10 @@ for (const provider of ["openai", "anthropic"] as const) {
 
     beforeAll(async () => {
       fake = await fakeProvider(provider);
-      server = await startServer(backend, PROVIDER_CONFIG[provider](fake.baseURL));
+      server = await startServer(backend, { ...PROVIDER_CONFIG[provider](fake.baseURL), MCP_SERVERS: JSON.stringify({ ex: exampleStdio }) });
       url = server.url;
+      // A loaded machine can need longer than start's ~5 s to boot node.
+      await eventually(async () => (await gqlData(url, `{ tools { name } }`)).tools.some((t: { name: string }) => t.name === "ex__echo"), 30_000, "ex__echo listed");
     });
     afterAll(async () => {
       await server?.close();
@@ -93,7 +99,23 @@ for (const provider of ["openai", "anthropic"] as const) {
       expect(events.at(-2)!.type).toBe("turn.completed");
     });
 
-    it("the default agent sends no system prompt and every built-in tool", async () => {
+    it("an MCP tool the agent's patterns select reaches the provider with its server's description and input schema", async () => {
+      const sessionId = await createSession(url, { agentId: await createAgent({ name: "Echo", instructions: "Echo things.", tools: ["ex__echo"] }) });
+      const { requests } = await turn(sessionId, "say hi");
+      expect(requests).toHaveLength(1);
+      const tools = requests[0]!.body.tools as Record<string, any>[];
+      const sent = provider === "openai" ? tools.map((t) => t.function) : tools.map((t) => ({ name: t.name, description: t.description, parameters: t.input_schema }));
+      expect(sent).toEqual([
+        {
+          name: "ex__echo",
+          description: "Returns the text it is given.",
+          parameters: expect.objectContaining({ type: "object", properties: { text: expect.objectContaining({ type: "string", description: "What to say back" }) }, required: ["text"] }),
+        },
+      ]);
+      expect(systemPromptOf(requests[0]!)).toBe("Echo things.");
+    });
+
+    it("the default agent sends no system prompt and every built-in tool (no MCP tool)", async () => {
       const sessionId = await createSession(url);
       const { requests } = await turn(sessionId, "what is 2+3?");
       expect(requests.length).toBeGreaterThan(0);
