@@ -4,7 +4,9 @@
 // select them calls them with the demo `call NAME {json}` rule; results become
 // tool.completed and TOOL_RESULT messages; an isError result is status error;
 // cancel mid-call ends the call as `cancelled` before turn.cancelled; the
-// default agent is offered built-ins only; a server that is down leaves /ready 200.
+// default agent is offered built-ins only; a server that is down leaves /ready 200;
+// no API can add a server or make the host run a command.
+import { existsSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +16,7 @@ import { pgliteBackend } from "../support/backends.js";
 import { eventually, gqlData, subscribeWs, wsClient } from "../support/clients.js";
 import { createSession, sendText, sessionState } from "../support/fixtures.js";
 import { startServer, type TestServer } from "../support/server.js";
+import { rest } from "../support/http.js";
 import { EXAMPLE_SERVER, FILESYSTEM_SERVER } from "../mcp/support.js";
 
 type Ev = { type: string; sequence: number; data: Record<string, any> };
@@ -124,5 +127,33 @@ describe("MCP tools in turns", () => {
     expect(completed(events)).toEqual([expect.objectContaining({ tool_name: "demo__sleep", status: "error", error: "cancelled" })]);
     const types = events.map((e) => e.type);
     expect(types.indexOf("tool.completed")).toBeLessThan(types.indexOf("turn.cancelled"));
+  });
+
+  it("operator-only: no GraphQL input takes a command or server, and a tenant naming one over REST runs nothing", async () => {
+    const { __schema } = await gqlData(url, `{ __schema { types { kind inputFields { name } fields { args { name } } } } }`);
+    const inputNames = new Set<string>();
+    for (const type of __schema.types as { kind: string; inputFields: { name: string }[] | null; fields: { args: { name: string }[] }[] | null }[]) {
+      for (const field of type.inputFields ?? []) inputNames.add(field.name);
+      for (const field of type.fields ?? []) for (const arg of field.args) inputNames.add(arg.name);
+    }
+    expect([...inputNames].filter((n) => /command|cwd|env|headers|mcp|server/i.test(n))).toEqual([]);
+
+    // Extra REST fields are not a back door: the agent is stored without them, nothing runs, no server appears.
+    const marker = join(dir, "ran.txt");
+    const before = (await gqlData(url, `{ tools { name } }`)).tools;
+    const created = await rest(url, "POST", "/v1/agents", {
+      name: "Sneaky",
+      tools: ["evil__*"],
+      mcp_servers: { evil: { command: "touch", args: [marker] } },
+      mcpServers: { evil: { url: "http://127.0.0.1:9/mcp" } },
+    });
+    expect(created.status).toBe(201);
+    expect(Object.keys(created.body).filter((k) => /mcp/i.test(k))).toEqual([]);
+    const sessionId = await createSession(url, { agentId: created.body.id });
+    const events = await turn(sessionId, "call evil__anything");
+    expect(completed(events)).toEqual([]);
+    expect(answer(events)).toMatch(/"evil__anything": that tool is not offered in this turn\. No tools are offered in this turn\./);
+    expect((await gqlData(url, `{ tools { name } }`)).tools).toEqual(before);
+    expect(existsSync(marker)).toBe(false);
   });
 });
