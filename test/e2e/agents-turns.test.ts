@@ -1,12 +1,12 @@
 // Turns that run an agent, as a client sees them (GraphQL mutations, events
 // over graphql-ws), with the demo driver on both backends (SPEC §10): the
 // `[name] ` prefix, the `call NAME {json}` rule, tool patterns, maxIterations,
-// turn.started.data.agent_id, the snapshot taken at turn start, and the
-// default agent after a delete.
+// turn.started.data.agent_id, the snapshot taken at turn start (kept through
+// a wait for a client tool too), and the default agent after a delete.
 import type { Client } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backends } from "../support/backends.js";
-import { gqlData, subscribeWs, wsClient } from "../support/clients.js";
+import { eventually, gqlData, subscribeWs, wsClient } from "../support/clients.js";
 import { createSession, sendText, sessionState } from "../support/fixtures.js";
 import { startServer, type TestServer } from "../support/server.js";
 
@@ -92,6 +92,10 @@ for (const backend of await backends()) {
       const sessionId = await createSession(url, { agentId: await createAgent({ name: "Calc", tools: ["calc*"] }) });
       expect(answers(await turn(sessionId, "call current_time"))[0]).toMatch(/"current_time": that tool is not offered in this turn\. The tools offered are: calculator\./);
       expect(answers(await turn(sessionId, "call calculator {\"expression\":\"10/4\"}"))).toEqual(["", "The answer is 2.5."]);
+      // The call rule comes before arithmetic and time: the calculator is offered and the text holds a sum and a time question, yet nothing runs.
+      const first = await turn(sessionId, 'call current_time {"note":"what is 2+3? what time is it?"}');
+      expect(toolCalls(first)).toEqual([]);
+      expect(answers(first)[0]).toMatch(/^I cannot call "current_time": that tool is not offered/);
     });
 
     it("maxIterations 1: the step's tools run, then the turn fails max_iterations with no further step", async () => {
@@ -134,6 +138,30 @@ for (const backend of await backends()) {
       expect(fallback.find((e) => e.type === "turn.started")!.data.agent_id).toBeNull();
       expect(toolCalls(fallback).map((c) => c.name)).toEqual(["calculator"]); // the default agent offers the built-ins
       expect(answers(fallback)).toEqual(["", "The answer is 5."]); // and has no instructions: no prefix
+    });
+
+    it("an agent updated, then deleted, while its turn waits for a client tool does not change that turn", async () => {
+      const agentId = await createAgent({ name: "Asker", instructions: "Ask first.", tools: [], clientTools: [{ name: "ask_user" }] });
+      const sessionId = await createSession(url, { agentId });
+      const { lastSequence } = await sessionState(url, sessionId);
+      await sendText(url, sessionId, 'call ask_user {"q":"colour?"}');
+      await eventually(async () => (await sessionState(url, sessionId)).status === "WAITING_FOR_TOOL_RESULTS", 15_000, "the turn to wait");
+      await gqlData(url, `mutation($id: ID!) { updateAgent(input: { id: $id, name: "Renamed", instructions: null }) { id } }`, { id: agentId });
+      await gqlData(url, `mutation($id: ID!) { deleteAgent(id: $id) }`, { id: agentId });
+      const { session } = await gqlData(url, `query($id: ID!) { session(id: $id) { agentId pendingToolCalls { toolCall { id } } } }`, { id: sessionId });
+      expect(session.agentId).toBeNull(); // the next turn runs the default agent
+      const sub = subscribeWs<{ sessionEvents: Ev }>(client, EVENTS, { id: sessionId, after: lastSequence });
+      await gqlData(url, `mutation($s: ID!, $r: [ToolResultInput!]!) { submitToolResults(sessionId: $s, results: $r) { status } }`, {
+        s: sessionId,
+        r: [{ toolCallId: session.pendingToolCalls[0].toolCall.id, content: [{ text: { text: "teal" } }] }],
+      });
+      const results = await sub.until((rs) => rs.some((r) => r.data?.sessionEvents.type === "session.idled"));
+      sub.stop();
+      const events = results.map((r) => r.data!.sessionEvents).filter((e) => e.type !== "output.message.delta");
+      expect(events.find((e) => e.type === "turn.started")!.data.agent_id).toBe(agentId);
+      expect(events.map((e) => e.type)).toContain("turn.resumed");
+      expect(answers(events).at(-1)).toBe("[Asker] The answer is teal."); // the name and instructions it started with
+      expect(events.at(-2)!.type).toBe("turn.completed");
     });
 
     it("a session without an agent runs the default agent (agent_id null, wave 1 replies)", async () => {
