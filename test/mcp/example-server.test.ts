@@ -136,7 +136,7 @@ describe.each(kinds)("example MCP server over $name", (kind) => {
     expect(await mcp.call("ex__echo", { text: "x" }, { signal: AbortSignal.abort() })).toMatchObject({ status: "error", error: "cancelled" });
   });
 
-  it("drops the tools of a server killed mid-session, errors calls cleanly (one in flight too), and picks it up again when it is back", async () => {
+  it("drops the tools of a server killed mid-session, errors calls cleanly (one in flight too), retries with backoff, and picks it up again when it is back", async () => {
     const logs = captureLogs();
     mcp = await startMcp({ ex: await kind.serve() }, logs);
     let changes = 0;
@@ -160,7 +160,19 @@ describe.each(kinds)("example MCP server over $name", (kind) => {
         result: [{ type: "text", text: "MCP server ex is unavailable" }],
         error: "MCP server ex is unavailable",
       });
-      await new Promise((r) => setTimeout(r, 700)); // a few failed reconnects, with backoff
+      // A few failed reconnects, each delay twice the last (100 → 200 → 400 ms here, ±20 %), capped at the maximum.
+      const delays = () =>
+        logs.lines().filter((l) => l.mcpServer === "ex" && (l.msg === "MCP server down" || l.msg === "MCP server still unavailable")).map((l) => l.retryInMs as number);
+      await eventually(() => delays().length >= 4, 15_000, "four reconnect delays logged");
+      const [first, second, third, fourth] = delays() as [number, number, number, number];
+      expect(first).toBeGreaterThanOrEqual(80);
+      expect(first).toBeLessThanOrEqual(120);
+      expect(second).toBeGreaterThanOrEqual(160);
+      expect(second).toBeLessThanOrEqual(240);
+      for (const capped of [third, fourth]) {
+        expect(capped).toBeGreaterThanOrEqual(320);
+        expect(capped).toBeLessThanOrEqual(480);
+      }
       expect(mcp.status()[0]!.state).toBe("down");
       await kind.serve(port); // the same address again
     }
