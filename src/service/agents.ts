@@ -2,6 +2,7 @@
 // server tools this deployment offers.
 import { validateAgentUpdate, validateNewAgent, type AgentInput, type AgentRules } from "../domain/agents.js";
 import type { JsonObject } from "../domain/content.js";
+import { byCodePoint } from "../domain/tool-patterns.js";
 import { AppError, notFound } from "../errors.js";
 import { parseId } from "../ids.js";
 import type { Agent } from "../store/agents.js";
@@ -72,7 +73,7 @@ export class AgentService {
 
   /** The server tools this deployment offers, sorted by name in code-point order. */
   tools(): ServerTool[] {
-    return [...this.serverTools()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return [...this.serverTools()].sort((a, b) => byCodePoint(a.name, b.name));
   }
 
   private rules(): AgentRules {
