@@ -15,7 +15,7 @@ import { AguiRunMapper, clientToolsOf, decisionsOf, emptyRun, frameAfter, newest
 import type { LogEvent } from "../protocols/log-event.js";
 import { readJson } from "./body.js";
 import { originPolicy, refusedOrigin } from "./origin.js";
-import { sendMethodNotAllowed, sendRestError } from "./errors.js";
+import { sendMethodNotAllowed, sendRestError, streamErrorMessage } from "./errors.js";
 import type { Route } from "./server.js";
 import { HEARTBEAT_MS } from "./sse.js";
 
@@ -59,7 +59,7 @@ export function aguiRoute(deps: ProtocolRouteDeps): Route {
       const known = await protocols.findRun(sessionId, input.runId);
       if (known) {
         // Last-Event-ID resumes a run this runId already named.
-        await streamRun(res, protocols, actor, sessionId, new AguiRunMapper({ ...known, ...ids }), known.turnId, cursor);
+        await streamRun(res, deps.logger, protocols, actor, sessionId, new AguiRunMapper({ ...known, ...ids }), known.turnId, cursor);
         return true;
       }
       // Answers first: a new user message would end the waiting turn (SPEC §11).
@@ -68,18 +68,18 @@ export function aguiRoute(deps: ProtocolRouteDeps): Route {
       if (newest && !(await protocols.storedTurn(sessionId, newest.id))) {
         const turn = await protocols.post(actor, sessionId, { ...newest, clientTools: clientToolsOf(input.tools) });
         const run = await protocols.recordRun({ sessionId, runId: input.runId, ...turn });
-        await streamRun(res, protocols, actor, sessionId, new AguiRunMapper({ ...run, ...ids }), run.turnId, null);
+        await streamRun(res, deps.logger, protocols, actor, sessionId, new AguiRunMapper({ ...run, ...ids }), run.turnId, null);
       } else if (answered.turn && answered.waiting.length > 0) {
         // Calls are left open: the turn still waits, so this run is the answers' events, then that wait.
         const run = { ...ids, turnId: answered.turn.turnId, startSequence: answered.before + 1 };
-        await streamRun(res, protocols, actor, sessionId, new AguiRunMapper(run, { sequence: answered.after, waiting: answered.waiting }), run.turnId, null);
+        await streamRun(res, deps.logger, protocols, actor, sessionId, new AguiRunMapper(run, { sequence: answered.after, waiting: answered.waiting }), run.turnId, null);
       } else if (answered.turn) {
         // The turn goes on: the run is what it does from the answers to its next wait or its end.
         const run = await protocols.recordRun({ sessionId, runId: input.runId, turnId: answered.turn.turnId, startSequence: answered.before + 1 });
-        await streamRun(res, protocols, actor, sessionId, new AguiRunMapper({ ...run, ...ids }), run.turnId, null);
+        await streamRun(res, deps.logger, protocols, actor, sessionId, new AguiRunMapper({ ...run, ...ids }), run.turnId, null);
       } else {
         const head = await protocols.head(actor, sessionId);
-        await streamFrames(res, fromList(emptyRun(input.threadId, input.runId, head, await protocols.waiting(actor, sessionId))));
+        await streamFrames(res, deps.logger, fromList(emptyRun(input.threadId, input.runId, head, await protocols.waiting(actor, sessionId))));
       }
     } catch (error) {
       sendRestError(res, error, { logger: deps.logger, where: `${req.method} ${path}` });
@@ -91,6 +91,7 @@ export function aguiRoute(deps: ProtocolRouteDeps): Route {
 /** Streams a run: the turn's events from its input message (the mapper needs the whole turn), replayed then live. */
 async function streamRun(
   res: ServerResponse,
+  logger: Logger,
   protocols: ProtocolService,
   actor: Actor,
   sessionId: string,
@@ -101,7 +102,7 @@ async function streamRun(
   const turn = await protocols.turnStart(sessionId, turnId);
   if (!turn) throw new Error(`turn ${turnId} of a recorded run is gone`);
   const events = await protocols.events(actor, sessionId, turn.startSequence);
-  await streamFrames(res, runFrames(events, mapper, cursor), () => void events.return?.());
+  await streamFrames(res, logger, runFrames(events, mapper, cursor), () => void events.return?.());
 }
 
 async function* fromList(frames: AguiFrame[]): AsyncGenerator<AguiFrame> {
@@ -119,7 +120,7 @@ async function* runFrames(events: AsyncIterable<LogEvent>, mapper: AguiRunMapper
 }
 
 /** Writes frames as SSE (`id:` + the encoder's `data:`), with heartbeats, until they end or the client leaves. */
-async function streamFrames(res: ServerResponse, frames: AsyncGenerator<AguiFrame>, stop: () => void = () => {}): Promise<void> {
+async function streamFrames(res: ServerResponse, logger: Logger, frames: AsyncGenerator<AguiFrame>, stop: () => void = () => {}): Promise<void> {
   const encoder = new EventEncoder(); // SSE always: frame ids and Last-Event-ID resume are SSE's
   res.writeHead(200, {
     "content-type": encoder.getContentType(),
@@ -144,7 +145,8 @@ async function streamFrames(res: ServerResponse, frames: AsyncGenerator<AguiFram
     }
   } catch (error) {
     // Headers are sent: the failure can only end the stream as an AG-UI error.
-    res.write(encoder.encodeSSE({ type: "RUN_ERROR", message: (error as Error).message } as never));
+    const message = streamErrorMessage(error, res, { logger, where: "an AG-UI stream" });
+    res.write(encoder.encodeSSE({ type: "RUN_ERROR", message } as never));
   } finally {
     clearInterval(heartbeat);
     res.off("close", onClose);

@@ -12,11 +12,12 @@ import { AppError, validation } from "../errors.js";
 import type { Actor } from "../service/context.js";
 import type { ProtocolService } from "../service/protocols.js";
 import { AiSdkTurnMapper, newestUserMessage, toolAnswersOf, type StreamScope } from "../protocols/ai-sdk.js";
+import type { Logger } from "../log.js";
 import type { LogEvent } from "../protocols/log-event.js";
 import type { TurnStart } from "../store/protocol-links.js";
 import { readJson } from "./body.js";
 import { originPolicy, refusedOrigin } from "./origin.js";
-import { sendMethodNotAllowed, sendRestError } from "./errors.js";
+import { sendMethodNotAllowed, sendRestError, streamErrorMessage } from "./errors.js";
 import type { Route } from "./server.js";
 import { HEARTBEAT_MS } from "./sse.js";
 import type { ProtocolRouteDeps } from "./agui.js";
@@ -59,18 +60,18 @@ export function aiSdkRoute(deps: ProtocolRouteDeps): Route {
     const stored = newest && (await protocols.storedTurn(sessionId, newest.id));
     if (newest && !stored) {
       const turn = await protocols.post(actor, sessionId, { ...newest, clientTools: parsed.data.clientTools });
-      return streamTurn(protocols, actor, res, sessionId, turn, { waitsFrom: 0 });
+      return streamTurn(protocols, deps.logger, actor, res, sessionId, turn, { waitsFrom: 0 });
     }
     if (answered.turn) {
       // The answers continue the assistant message; if calls are left open the turn still waits, and so does the stream.
       const endAt = answered.waiting.length > 0 ? answered.after : undefined;
-      return streamTurn(protocols, actor, res, sessionId, answered.turn, { waitsFrom: 0, continueAfter: new Set(answered.answered), endAt });
+      return streamTurn(protocols, deps.logger, actor, res, sessionId, answered.turn, { waitsFrom: 0, continueAfter: new Set(answered.answered), endAt });
     }
     // A resent answer: the same continuation again, from the wait it answered.
     const resent = await protocols.lastWaitedCall(sessionId, answers.ids);
-    if (resent) return streamTurn(protocols, actor, res, sessionId, resent, { waitsFrom: 0, continueAfter: new Set([resent.toolCallId]), ...(await waitsNow(protocols, actor, sessionId, resent)) });
+    if (resent) return streamTurn(protocols, deps.logger, actor, res, sessionId, resent, { waitsFrom: 0, continueAfter: new Set([resent.toolCallId]), ...(await waitsNow(protocols, actor, sessionId, resent)) });
     // A resent user message: its turn again, from the start.
-    await streamTurn(protocols, actor, res, sessionId, stored || null, stored ? await scopeNow(protocols, actor, sessionId, stored) : { waitsFrom: 0 });
+    await streamTurn(protocols, deps.logger, actor, res, sessionId, stored || null, stored ? await scopeNow(protocols, actor, sessionId, stored) : { waitsFrom: 0 });
   };
 
   const resume = async (res: ServerResponse, actor: Actor, chatId: string) => {
@@ -80,7 +81,7 @@ export function aiSdkRoute(deps: ProtocolRouteDeps): Route {
       res.writeHead(204).end();
       return;
     }
-    await streamTurn(protocols, actor, res, sessionId, turn, await scopeNow(protocols, actor, sessionId, turn));
+    await streamTurn(protocols, deps.logger, actor, res, sessionId, turn, await scopeNow(protocols, actor, sessionId, turn));
   };
 
   return async (req, res, path) => {
@@ -119,6 +120,7 @@ async function waitsNow(protocols: ProtocolService, actor: Actor, sessionId: str
 /** Streams one turn from its input message, replayed then live; nothing to stream → an empty assistant message. */
 async function streamTurn(
   protocols: ProtocolService,
+  logger: Logger,
   actor: Actor,
   res: ServerResponse,
   sessionId: string,
@@ -141,7 +143,7 @@ async function streamTurn(
         if (mapper.finished) break;
       }
     },
-    onError: (error) => (error instanceof Error ? error.message : "The stream failed."),
+    onError: (error) => streamErrorMessage(error, res, { logger, where: "an AI SDK stream" }),
   });
   await pipeUIMessageStreamToResponse({ response: res, stream, keepAliveMs: HEARTBEAT_MS });
 }

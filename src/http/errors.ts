@@ -186,6 +186,11 @@ export function restError(error: unknown, scene: ErrorScene): RestErrorBody {
   return { error: UNEXPECTED_REST_MESSAGE, status: 500 };
 }
 
+/** The last words of a stream that has begun (AG-UI RUN_ERROR, AI SDK error chunk): REST's wording, unexpected errors masked and logged. */
+export function streamErrorMessage(error: unknown, res: ServerResponse, scene: Omit<ErrorScene, "requestId">): string {
+  return restError(error, { ...scene, requestId: requestIdOf(res) }).error;
+}
+
 /** Answers a REST request with an error (or ends it, when the answer has begun). */
 export function sendRestError(res: ServerResponse, error: unknown, scene: Omit<ErrorScene, "requestId">, headers: Record<string, string> = {}): void {
   const body = restError(error, { ...scene, requestId: requestIdOf(res) });
