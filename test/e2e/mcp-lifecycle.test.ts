@@ -9,13 +9,12 @@ import { randomBytes } from "node:crypto";
 import type { Client } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pgliteBackend } from "../support/backends.js";
-import { eventually, gqlData, subscribeWs, wsClient } from "../support/clients.js";
-import { createSession, sendText, sessionState } from "../support/fixtures.js";
+import { eventually, gqlData, wsClient } from "../support/clients.js";
+import { createSession } from "../support/fixtures.js";
 import { startServer, type TestServer } from "../support/server.js";
+import { sendAndWatch, withoutDeltas, type SessionEvent as Ev } from "../support/session-events.js";
 import { EXAMPLE_SERVER, startHttpExample, type HttpExample } from "../mcp/support.js";
 
-type Ev = { type: string; sequence: number; data: Record<string, any> };
-const EVENTS = `subscription($id: ID!, $after: Int) { sessionEvents(sessionId: $id, after: $after) { type sequence data } }`;
 const TIMEOUT_MS = 3_000;
 
 /** Process ids whose command line holds `marker` (the stdio child Parley spawned). */
@@ -101,18 +100,9 @@ describe.each([stdioKind(), httpKind()])("the example MCP server over $name in t
     await kind.stop();
   });
 
-  async function turn(sessionId: string, text: string, onEvent?: (e: Ev) => void): Promise<Ev[]> {
-    const { lastSequence } = await sessionState(url, sessionId);
-    const sub = subscribeWs<{ sessionEvents: Ev }>(client, EVENTS, { id: sessionId, after: lastSequence });
-    await sendText(url, sessionId, text);
-    let seen = 0;
-    const results = await sub.until((rs) => {
-      for (; onEvent && seen < rs.length; seen++) onEvent(rs[seen]!.data!.sessionEvents);
-      return rs.some((r) => r.data?.sessionEvents.type === "session.idled");
-    });
-    sub.stop();
-    return results.map((r) => r.data!.sessionEvents).filter((e) => e.type !== "output.message.delta");
-  }
+  /** Posts a text and returns the turn's events (over graphql-ws) up to session.idled, deltas left out. */
+  const turn = async (sessionId: string, text: string, onEvent?: (e: Ev) => unknown) =>
+    withoutDeltas(await sendAndWatch(url, client, sessionId, text, { onEvent }));
   const completed = (events: Ev[]) => events.filter((e) => e.type === "tool.completed").map((e) => e.data);
   const answer = (events: Ev[]) => events.filter((e) => e.type === "output.message.completed").at(-1)!.data.message.content[0]?.text;
   const ending = (events: Ev[]) => events.map((e) => e.type).slice(-2);
