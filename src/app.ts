@@ -106,7 +106,7 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
     serverTools: () => agent.tools.list(),
   });
 
-  const auth = createAuth(config, store.apiKeys);
+  const auth = createAuth(config, (secret) => store.apiKeys.authenticate(secret));
   // IMAGE_URL_SECRET when set (so an operator can rotate it), else one secret shared through the database.
   const imageSecret = config.AUTH === "api_key" ? (config.IMAGE_URL_SECRET ?? (await store.system.serverSecret("image-url"))) : null;
   const signer = imageSecret ? new ImageSigner(imageSecret, config.IMAGE_URL_TTL_S) : null;

@@ -10,7 +10,7 @@ import { discloseError, effectiveDisclosure } from "../domain/disclosure.js";
 import { messageFromEvent, newMessage, type Message, type NewMessage } from "../domain/messages.js";
 import { newId } from "../ids.js";
 import type { Logger } from "../log.js";
-import { agentSnapshot } from "../store/agents.js";
+import { agentSnapshot } from "../domain/agents.js";
 import type { Store } from "../store/index.js";
 import type { Turn } from "../store/turns.js";
 import type { Model } from "../store/models.js";

@@ -73,6 +73,19 @@ export interface AgentSnapshot {
   maxIterations: number;
 }
 
+/** An agent as stored: its client tools are a JSON column, checked when written. */
+export type StoredAgent = Omit<AgentSnapshot, "id" | "clientTools"> & { id: string; clientTools: unknown };
+
+/** The client tools of a stored agent (the column holds what validateClientTools accepted). */
+export const agentClientTools = (agent: Pick<StoredAgent, "clientTools">): ClientTool[] =>
+  Array.isArray(agent.clientTools) ? (agent.clientTools as ClientTool[]) : [];
+
+/** A stored agent as the turn runs it. */
+export function agentSnapshot(agent: StoredAgent): AgentSnapshot {
+  const { id, name, instructions, modelId, tools, approvalRequired, maxIterations } = agent;
+  return { id, name, instructions, modelId, tools, approvalRequired, clientTools: agentClientTools(agent), maxIterations };
+}
+
 /** The agent of a session that names none (or whose agent was deleted): wave 1's behaviour. */
 export function defaultAgent(maxIterations: number): AgentSnapshot {
   return { id: null, name: null, instructions: null, modelId: null, tools: ["*"], approvalRequired: [], clientTools: [], maxIterations };

@@ -2,7 +2,8 @@
 // mutations, and the session's agent.
 import type { ClientTool } from "../domain/agents.js";
 import { parseId } from "../ids.js";
-import { agentClientTools, type Agent } from "../store/agents.js";
+import { agentClientTools } from "../domain/agents.js";
+import type { Agent } from "../store/agents.js";
 import { builder, type SchemaTypes } from "./builder.js";
 import { connectionType, toConnection } from "./connection.js";
 import { ModelRef } from "./model.js";

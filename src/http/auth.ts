@@ -6,7 +6,6 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Config } from "../config.js";
 import { AppError } from "../errors.js";
 import { LOCAL_OWNER, type Actor } from "../service/context.js";
-import type { ApiKeyStore } from "../store/api-keys.js";
 
 export type ActorResolver = (req: { headers: IncomingHttpHeaders }) => Promise<Actor>;
 
@@ -16,14 +15,17 @@ export const unauthenticated = (why: string) => new AppError("UNAUTHENTICATED", 
 export const bearerToken = (authorization: unknown): string | undefined =>
   typeof authorization === "string" ? /^Bearer\s+(\S+)$/i.exec(authorization.trim())?.[1] : undefined;
 
-export function createAuth(config: Pick<Config, "AUTH">, keys: ApiKeyStore) {
+/** The owner (key id) of a live key; null for an unknown or revoked one. */
+export type KeyLookup = (secret: string) => Promise<string | null>;
+
+export function createAuth(config: Pick<Config, "AUTH">, authenticate: KeyLookup) {
   /** Resolves an `Authorization` header value (or the ws payload's `authorization`). */
   const fromAuthorization = async (authorization: unknown): Promise<Actor> => {
     if (config.AUTH === "none") return { ownerId: LOCAL_OWNER };
     if (typeof authorization !== "string" || !authorization) throw unauthenticated("Missing API key: send Authorization: Bearer <key>");
     const token = bearerToken(authorization);
     if (!token) throw unauthenticated("Malformed Authorization header: expected Bearer <key>");
-    const keyId = await keys.authenticate(token);
+    const keyId = await authenticate(token);
     if (!keyId) throw unauthenticated("Invalid or revoked API key");
     return { ownerId: keyId };
   };

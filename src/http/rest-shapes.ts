@@ -2,7 +2,8 @@
 // REST answers and SSE event payloads. Messages and events have theirs next
 // to their type in domain/ (events carry the message shape in `data.message`).
 import type { PendingCall } from "../domain/pending-calls.js";
-import { agentClientTools, type Agent } from "../store/agents.js";
+import { agentClientTools } from "../domain/agents.js";
+import type { Agent } from "../store/agents.js";
 import type { ImageMeta } from "../store/images.js";
 import type { Session } from "../store/sessions.js";
 

@@ -3,7 +3,7 @@
 import type { Prisma } from "../db/client.js";
 import type { Agent } from "../generated/prisma/client.js";
 import type { Prisma as P } from "../generated/prisma/client.js";
-import type { AgentFields, AgentSnapshot, ClientTool, NewAgentFields } from "../domain/agents.js";
+import type { AgentFields, ClientTool, NewAgentFields } from "../domain/agents.js";
 import { newId } from "../ids.js";
 
 export type { Agent };
@@ -63,19 +63,3 @@ export class AgentStore {
     return { nodes, hasMore, count: () => this.prisma.agent.count({ where: { ownerId } }) };
   }
 }
-
-/** A stored agent as the turn runs it. */
-export function agentSnapshot(agent: Agent): AgentSnapshot {
-  return {
-    id: agent.id,
-    name: agent.name,
-    instructions: agent.instructions,
-    modelId: agent.modelId,
-    tools: agent.tools,
-    approvalRequired: agent.approvalRequired,
-    clientTools: agentClientTools(agent),
-    maxIterations: agent.maxIterations,
-  };
-}
-
-export const agentClientTools = (agent: Agent): ClientTool[] => (Array.isArray(agent.clientTools) ? (agent.clientTools as unknown as ClientTool[]) : []);

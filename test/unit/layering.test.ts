@@ -28,6 +28,18 @@ function specifiers(code: string): string[] {
   return found;
 }
 
+/** The specifiers of imports that survive compilation (not `import type`, not only `type` names). */
+function runtimeSpecifiers(code: string): string[] {
+  const found: string[] = [];
+  for (const m of code.matchAll(/\b(import|export)\s+(type\s+)?([^'";]*?)\s*from\s*["']([^"']+)["']/g)) {
+    if (m[2]) continue;
+    const names = /^\{([^}]*)\}$/.exec(m[3]!.trim());
+    if (names && names[1]!.split(",").map((n) => n.trim()).filter(Boolean).every((n) => n.startsWith("type "))) continue;
+    found.push(m[4]!);
+  }
+  return found;
+}
+
 const reachesGenerated = (file: string, specifier: string) =>
   specifier.startsWith(".") && resolve(dirname(file), specifier).startsWith(GENERATED);
 
@@ -55,6 +67,19 @@ describe("layering", () => {
     ].join("\n");
     expect(specifiers(code).filter((s) => reachesGenerated(file, s))).toHaveLength(6);
     expect(reachesGenerated(file, "../domain/enums.js")).toBe(false);
+  });
+
+  it("transports (http/, graphql/, protocols/) use the store and the database only for their types", () => {
+    const transports = ["http", "graphql", "protocols"].map((dir) => join(SRC, dir));
+    const dataLayer = ["store", "db"].map((dir) => join(SRC, dir) + "/");
+    const offenders = transports.flatMap(sourceFiles).flatMap((file) =>
+      runtimeSpecifiers(readFileSync(file, "utf8"))
+        .filter((s) => s.startsWith(".") && dataLayer.some((dir) => resolve(dirname(file), s).startsWith(dir)))
+        .map((s) => `${relative(SRC, file)} imports ${s} at runtime`),
+    );
+    expect(offenders).toEqual([]);
+    // The filter itself: a value import counts, type-only ones do not.
+    expect(runtimeSpecifiers(`import { a, type B } from "x";\nimport type { C } from "y";\nimport { type D } from "z";`)).toEqual(["x"]);
   });
 
   it("domain/ enums hold exactly the database's values", () => {
