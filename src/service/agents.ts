@@ -3,11 +3,12 @@
 import { validateAgentUpdate, validateNewAgent, type AgentInput, type AgentRules } from "../domain/agents.js";
 import type { JsonObject } from "../domain/content.js";
 import { byCodePoint } from "../domain/tool-patterns.js";
-import { AppError, notFound } from "../errors.js";
+import { notFound } from "../errors.js";
 import { parseId } from "../ids.js";
 import type { Agent } from "../store/agents.js";
 import type { Store } from "../store/index.js";
 import type { Actor } from "./context.js";
+import type { ModelService } from "./models.js";
 import { PAGE_CAPS, pageSize, type CursorPageArgs } from "./paging.js";
 
 /** A server tool as `Query.tools` lists it. */
@@ -24,6 +25,7 @@ export interface ServerTool {
 export class AgentService {
   constructor(
     private readonly store: Store,
+    private readonly models: ModelService,
     /** The server tools offered right now (MCP servers come and go). */
     private readonly serverTools: () => readonly ServerTool[],
     /** MAX_ITERATIONS: the default of Agent.maxIterations (capped at 50). */
@@ -32,7 +34,7 @@ export class AgentService {
 
   async create(actor: Actor, input: AgentInput): Promise<Agent> {
     const fields = validateNewAgent(input, this.rules());
-    if (fields.modelId) await this.requireModel(fields.modelId);
+    if (fields.modelId) await this.models.require(fields.modelId, "modelId");
     return this.store.agents.create(actor.ownerId, fields);
   }
 
@@ -51,7 +53,7 @@ export class AgentService {
   async update(actor: Actor, id: unknown, input: AgentInput): Promise<Agent> {
     const agentId = parseId("agent", id, "id");
     const fields = validateAgentUpdate(input, this.rules());
-    if (fields.modelId) await this.requireModel(fields.modelId);
+    if (fields.modelId) await this.models.require(fields.modelId, "modelId");
     const agent = await this.store.agents.update(actor.ownerId, agentId, fields);
     if (!agent) throw notFound("Agent", agentId);
     return agent;
@@ -78,9 +80,5 @@ export class AgentService {
 
   private rules(): AgentRules {
     return { serverToolNames: this.serverTools().map((t) => t.name), maxIterations: this.maxIterations };
-  }
-
-  private async requireModel(modelId: string): Promise<void> {
-    if (!(await this.store.models.get(modelId))) throw new AppError("NOT_FOUND", `Model ${modelId} not found`, "modelId");
   }
 }

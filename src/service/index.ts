@@ -59,7 +59,7 @@ export function createServices(deps: ServiceDeps): Services {
     events,
     protocols: new ProtocolService(deps.store.protocolLinks, { sessions, messages, events, toolResults }),
     images: new ImageService(deps.store),
-    agents: new AgentService(deps.store, serverTools, deps.maxIterations ?? 10),
+    agents: new AgentService(deps.store, models, serverTools, deps.maxIterations ?? 10),
     models,
     reads: createBatchReads(deps.store),
     toolResults,
