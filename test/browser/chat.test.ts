@@ -246,3 +246,54 @@ describe.skipIf(!hasChromium)("the chat page in Chromium", () => {
     expect(page.url()).toBe(`${server.url}/`);
   }, 90_000);
 });
+
+describe.skipIf(!hasChromium)("the chat page in Chromium with AUTH=api_key", () => {
+  let server: TestServer;
+  let browser: TestBrowser;
+
+  beforeAll(async () => {
+    server = await startServer(pgliteBackend(), { DEMO_DELAY_MS: "5", AUTH: "api_key" });
+    browser = await openBrowser(server.url);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it("asks for a key, refuses a wrong one, chats with a right one, and keeps it across a reload", async () => {
+    const { key } = await server.app.store.apiKeys.create("chat");
+    const page = await browser.context.newPage();
+    const errors = pageErrors(page);
+    await page.goto(`${server.url}/`);
+    await page.locator("#key-input").waitFor();
+    await poll(() => page.locator("#error-text").innerText()).toBe("This server needs an API key: enter one on the left.");
+
+    await page.locator("#key-input").fill("prl_not_a_real_key");
+    await page.locator("#key-input").press("Enter");
+    await poll(() => page.locator("#key-form").isVisible()).toBe(true); // asked again
+
+    await page.locator("#key-input").fill(key);
+    await page.locator("#key-input").press("Enter");
+    await poll(() => page.locator("#key-form").isVisible()).toBe(false);
+    await sendMessage(page, "hello with a key");
+    await poll(() => lastAgentText(page)).toBe(quoteReply("hello with a key"));
+    const sessionId = new URL(page.url()).searchParams.get("session");
+    expect(sessionId).toMatch(/^session_[0-9a-f]{32}$/);
+
+    // The session belongs to the key: the server says so through the API.
+    const owned = await gqlData<{ session: { id: string } | null }>(
+      server.url,
+      `query($id: ID!) { session(id: $id) { id } }`,
+      { id: sessionId },
+      { authorization: `Bearer ${key}` },
+    );
+    expect(owned.session?.id).toBe(sessionId);
+
+    await page.reload();
+    await poll(() => lastAgentText(page)).toBe(quoteReply("hello with a key")); // no second prompt for the key
+    expect(await page.locator("#key-form").isVisible()).toBe(false);
+    expect(browser.foreignRequests).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 90_000);
+});
