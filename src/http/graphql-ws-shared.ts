@@ -2,11 +2,13 @@
 // operations with the same document (by hash), operation name, variables
 // (`after` aside), owner and image base share one channel per session, which
 // executes each live event once through the schema and writes the serialized
-// `next` payload to every member's socket as-is. A member holds its socket,
-// its operation id and a cursor; the context for its replay is built only when
-// it has something to replay. Anything else (another operation, a document
-// this cannot read, a failing check) runs the ordinary per-operation path,
-// which answers exactly as before.
+// `next` payload to every member's socket as-is. graphql-ws itself never sees
+// such an operation (src/http/graphql-ws.ts hands it here), so an idle member
+// is one object: its connection, its operation id, its cursor and its log
+// fields — no context, loaders, envelop instance, generator or closure. The
+// context for its replay is built only when it has something to replay.
+// Anything else (another operation, a document this cannot read, a failing
+// check) runs the ordinary per-operation path, which answers exactly as before.
 import { createHash } from "node:crypto";
 import {
   execute,
@@ -18,31 +20,50 @@ import {
   type DocumentNode,
   type ExecutionResult,
   type FieldNode,
+  type GraphQLError,
   type GraphQLSchema,
 } from "graphql";
 import type { WebSocket } from "ws";
 import type { StoredEvent } from "../domain/events.js";
+import type { EventPage } from "../store/events.js";
 import { stableStringify } from "../domain/stable-json.js";
 import type { AppError } from "../errors.js";
 import { createContext, type GraphQLContext } from "../graphql/context.js";
+import { errorCodesOf, type OperationNote } from "../graphql/observability.js";
 import type { Logger } from "../log.js";
 import type { Actor } from "../service/context.js";
 import type { Services } from "../service/index.js";
-import type { Member, MemberEnd, SharedFrame } from "../service/live-channels.js";
+import type { Channel, Member, MemberEnd, SharedFrame } from "../service/live-channels.js";
 import { graphqlError } from "./errors.js";
 import type { ImageLinks } from "./image-url.js";
 
 /** Frames over this size go out as two WebSocket fragments, so every member's socket shares the payload's bytes. */
 const SHARED_BYTES_FROM = 16 * 1024;
 
-/** A live event's `next` payload, serialized once per channel; `bytes` is `text + "}"`, made by the first member that needs it. */
-type Frame = SharedFrame;
-
 export interface SharedDeps {
   services: Services;
   logger: Logger;
   imageLinks: ImageLinks;
   actorFor(req: { headers: Record<string, string | string[] | undefined> }): Promise<Actor>;
+}
+
+/** One operation's log line, filled in as it runs. */
+export interface OperationLog extends OperationNote {
+  requestId: string;
+  errorCodes: string[];
+  started: number;
+  /** Counted against WS_MAX_SUBSCRIPTIONS (refused ones are not). */
+  running: boolean;
+}
+
+/** What a member needs of its graphql-ws connection (src/http/graphql-ws.ts). */
+export interface MemberHost {
+  readonly socket: WebSocket;
+  readonly logger: Logger;
+  /** Closes the socket for a member too slow to keep up. */
+  cutOff(error: AppError): void;
+  /** The operation is over: its log line, and the connection forgets it. */
+  finish(id: string, errors?: readonly GraphQLError[]): void;
 }
 
 export interface SharedOperation {
@@ -52,21 +73,79 @@ export interface SharedOperation {
   operationName?: string | null;
   variables?: Record<string, unknown> | null;
   headers: Record<string, string | string[] | undefined>;
-  socket: WebSocket;
-  id: string;
-  requestId: string;
-  cutOff(error: AppError): void;
 }
 
-/** The member's stream for graphql-ws (yields its replayed results, then waits while the channel writes), or null: run it the ordinary way. */
-export async function sharedSessionEvents(deps: SharedDeps, op: SharedOperation): Promise<AsyncGenerator<ExecutionResult> | null> {
+/** A subscriber on a shared channel, and its operation's log record. */
+export class SharedMember implements Member<SharedFrame>, OperationLog {
+  sent = Number.MAX_SAFE_INTEGER;
+  operationType: OperationLog["operationType"] = "subscription";
+  errorCodes: string[] = [];
+  started = performance.now();
+  running = true;
+  /** The client completed it, or its socket closed: nothing more is sent. */
+  stopped = false;
+  channel: Channel<SharedFrame> | undefined;
+
+  constructor(
+    readonly host: MemberHost,
+    readonly id: string,
+    readonly requestId: string,
+    readonly operationName: string | null,
+  ) {}
+
+  buffered(): number {
+    return this.host.socket.bufferedAmount;
+  }
+
+  send(frame: SharedFrame): void {
+    const prefix = `{"id":${JSON.stringify(this.id)},"type":"next","payload":`;
+    if (frame.text.length < SHARED_BYTES_FROM) return this.host.socket.send(`${prefix}${frame.text}}`);
+    frame.bytes ??= Buffer.from(`${frame.text}}`);
+    this.host.socket.send(prefix, { fin: false });
+    this.host.socket.send(frame.bytes, { fin: true });
+  }
+
+  /** The channel ended it: a revoked key or the channel's end completes it, a failure answers its error first, a slow one is cut off. */
+  end(why: MemberEnd): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (why.kind === "cut-off") {
+      this.host.finish(this.id);
+      return this.host.cutOff(why.error);
+    }
+    if (why.kind === "error") void this.write({ errors: [graphqlError(why.error, { logger: this.host.logger, requestId: this.requestId, where: "a graphql-ws subscription stream" })] });
+    this.host.socket.send(JSON.stringify({ id: this.id, type: "complete" }));
+    this.host.finish(this.id);
+  }
+
+  /** The client completed it, or its socket closed: it leaves without a word. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.channel?.leave(this);
+    this.host.finish(this.id);
+  }
+
+  /** One result of its own (a replayed event, an error), sent once the socket has taken it (backpressure for the replay). */
+  write(result: ExecutionResult): Promise<void> {
+    this.errorCodes.push(...errorCodesOf(result.errors));
+    return new Promise((resolve) => this.host.socket.send(JSON.stringify({ id: this.id, type: "next", payload: result }), () => resolve()));
+  }
+}
+
+/**
+ * Joins `member` to the shared channel of its operation and starts its replay;
+ * false when the operation is not one a channel can serve (the ordinary path
+ * runs it and answers whatever it answers).
+ */
+export async function joinSharedChannel(deps: SharedDeps, op: SharedOperation, member: SharedMember): Promise<boolean> {
   const field = soleSessionEventsField(op.document, op.operationName);
-  if (!field) return null;
+  if (!field) return false;
   const definition = op.schema.getSubscriptionType()?.getFields().sessionEvents;
   const operation = getOperationAST(op.document, op.operationName);
-  if (!definition || !operation) return null;
+  if (!definition || !operation) return false;
   const coerced = getVariableValues(op.schema, operation.variableDefinitions ?? [], op.variables ?? {});
-  if (coerced.errors) return null;
+  if (coerced.errors) return false;
   let actor: Actor;
   let checked: { sessionId: string; after: number | null };
   const args = getArgumentValues(definition, field, coerced.coerced) as { sessionId: unknown; after?: number | null; types?: string[] | null; exclude?: string[] | null };
@@ -74,84 +153,74 @@ export async function sharedSessionEvents(deps: SharedDeps, op: SharedOperation)
     actor = await deps.actorFor({ headers: op.headers });
     checked = await deps.services.events.check(actor, args);
   } catch {
-    return null; // the ordinary path answers with the same error, shaped as always
+    return false; // the ordinary path answers with the same error, shaped as always
   }
-  const imageUrl = (imageId: string) => deps.imageLinks.urlFor({ headers: op.headers }, imageId);
+  if (member.stopped) return true; // completed while it was checked
+  const headers = op.headers;
+  const imageUrl = (imageId: string) => deps.imageLinks.urlFor({ headers }, imageId);
   // The base of image URLs comes from the request's Host (without PUBLIC_URL); a signed URL's query changes every second.
   const key = channelKey(op, field, coerced.coerced, actor, imageUrl("-").split("?")[0]!);
   const filter = { sessionId: checked.sessionId, types: args.types, exclude: args.exclude };
   const events = deps.services.events;
-  const run = (event: StoredEvent, contextValue: GraphQLContext) =>
-    execute({ schema: op.schema, document: op.document, operationName: op.operationName, variableValues: coerced.coerced, rootValue: event, contextValue }) as Promise<ExecutionResult>;
-  const scene = (requestId: string) => ({ logger: deps.logger, requestId, where: "a graphql-ws subscription" });
-  const shaped = (result: ExecutionResult, requestId: string): ExecutionResult =>
-    result.errors?.length ? { ...result, errors: result.errors.map((error) => graphqlError(error, scene(requestId))) } : result;
+  const { schema, document, operationName } = op;
+  const variableValues = coerced.coerced;
+  const requestId = member.requestId;
+  const run = (event: StoredEvent, contextValue: GraphQLContext): Promise<ExecutionResult> =>
+    Promise.resolve(execute({ schema, document, operationName, variableValues, rootValue: event, contextValue })).then((result) =>
+      result.errors?.length ? { ...result, errors: result.errors.map((error) => graphqlError(error, { logger: deps.logger, requestId, where: "a graphql-ws subscription" })) } : result,
+    );
 
-  let ended!: (why: MemberEnd) => void;
-  const end = new Promise<MemberEnd>((resolve) => (ended = resolve));
-  const prefix = `{"id":${JSON.stringify(op.id)},"type":"next","payload":`;
-  const socket = op.socket;
-  const member: Member<Frame> = {
-    sent: checked.after ?? Number.MAX_SAFE_INTEGER,
-    buffered: () => socket.bufferedAmount,
-    send(frame) {
-      if (frame.text.length < SHARED_BYTES_FROM) return socket.send(`${prefix}${frame.text}}`);
-      frame.bytes ??= Buffer.from(`${frame.text}}`);
-      socket.send(prefix, { fin: false });
-      socket.send(frame.bytes, { fin: true });
-    },
-    end(why) {
-      if (why.kind === "cut-off") op.cutOff(why.error);
-      ended(why);
-    },
-  };
   const channel = events.channels.graphql.enter(
     key,
     () => {
       // The channel's own context: the owner's, built once; each event clears its loaders (the field's resolver).
-      const requestId = op.requestId;
       const contextValue = createContext({ actor, services: deps.services, requestId, imageUrl });
-      return events.channelSource<Frame>(actor, filter, async (event) => ({ text: JSON.stringify(shaped(await run(event, contextValue), requestId)) }));
+      return events.channelSource<SharedFrame>(actor, filter, async (event) => ({ text: JSON.stringify(await run(event, contextValue)) }));
     },
     member,
   );
+  member.channel = channel;
+  member.sent = checked.after ?? Number.MAX_SAFE_INTEGER;
 
-  let stopped = false;
-  async function* stream(): AsyncGenerator<ExecutionResult> {
-    try {
-      await channel.ready;
-      if (member.sent === Number.MAX_SAFE_INTEGER) member.sent = channel.sent; // live only: from where the channel is
-      let contextValue: GraphQLContext | undefined; // only a member that replays needs one
-      while (!stopped && !channel.tryJoin(member)) {
-        const page = await events.replayPage(actor, filter, member.sent);
-        for (const event of page.events) {
-          if (stopped) return;
-          contextValue ??= createContext({ actor, services: deps.services, requestId: op.requestId, imageUrl });
-          yield shaped(await run(event, contextValue), op.requestId);
-          member.sent = event.sequence;
-          channel.took(member);
-        }
-        member.sent = Math.max(member.sent, page.through ?? channel.sent);
+  void replayThenJoin(member, channel, {
+    page: (after) => events.replayPage(actor, filter, after),
+    context: () => createContext({ actor, services: deps.services, requestId, imageUrl }),
+    run,
+  });
+  return true;
+}
+
+interface Replay {
+  page(after: number): Promise<EventPage>;
+  context(): GraphQLContext;
+  run(event: StoredEvent, contextValue: GraphQLContext): Promise<ExecutionResult>;
+}
+
+/**
+ * Sends the member the stored events after its cursor, page by page, each
+ * once its socket has taken the one before, until it reaches the channel and
+ * joins it. Module-level, so nothing of it stays with a member that joined.
+ */
+async function replayThenJoin(member: SharedMember, channel: Channel<SharedFrame>, replay: Replay): Promise<void> {
+  try {
+    await channel.ready;
+    if (member.sent === Number.MAX_SAFE_INTEGER) member.sent = channel.sent; // live only: from where the channel is
+    let contextValue: GraphQLContext | undefined; // only a member that replays needs one
+    while (!member.stopped && !channel.tryJoin(member)) {
+      const page = await replay.page(member.sent);
+      for (const event of page.events) {
+        if (member.stopped) return;
+        contextValue ??= replay.context();
+        await member.write(await replay.run(event, contextValue));
+        member.sent = event.sequence;
+        channel.took(member);
       }
-      contextValue = undefined;
-      const why = await end;
-      if (why.kind === "error") yield { errors: [graphqlError(why.error, { ...scene(op.requestId), where: "a graphql-ws subscription stream" })] };
-    } catch (error) {
-      yield { errors: [graphqlError(error, { ...scene(op.requestId), where: "a graphql-ws subscription stream" })] };
-    } finally {
-      channel.leave(member);
+      member.sent = Math.max(member.sent, page.through ?? channel.sent);
     }
-  }
-  const generator = stream();
-  // return() must not wait for a generator parked on `end`: settle it first.
-  const originalReturn = generator.return.bind(generator);
-  generator.return = (value) => {
-    stopped = true;
+  } catch (error) {
     channel.leave(member);
-    ended({ kind: "complete" });
-    return originalReturn(value);
-  };
-  return generator;
+    member.end({ kind: "error", error });
+  }
 }
 
 /** The root field when the operation is exactly one `sessionEvents` field (no directives, no fragments). */
