@@ -217,7 +217,7 @@ describe("keys CLI", () => {
         expect(JSON.parse(revoked.stdout)).toMatchObject({ id: key.id, revokedAt: expect.any(String) });
         const after = lines((await keys(["list"], env)).stdout).map((line) => JSON.parse(line) as { id: string; revokedAt: string | null });
         expect(after.find((r) => r.id === key.id)?.revokedAt).toEqual(expect.any(String));
-      });
+      }, 120_000); // four CLI processes, each a cold tsx start
 
       it("bad arguments and unknown ids exit non-zero, saying why on stderr", async () => {
         for (const args of [["create"], ["revoke", "--id", "nope"], ["revoke", "--id", "key_0190a1b2c3d47e8f9a0b1c2d3e4f5a6b"], ["frobnicate"]]) {
@@ -226,7 +226,7 @@ describe("keys CLI", () => {
           expect(res.stdout, args.join(" ")).toBe("");
           expect(res.stderr, args.join(" ")).toMatch(/^keys: /);
         }
-      });
+      }, 120_000);
     });
   }
 
