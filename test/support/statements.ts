@@ -7,7 +7,7 @@ export function statementCounter() {
   const counter = {
     count: 0,
     onQuery: (sql: string) => {
-      if (!SWEEP.test(sql)) counter.count++;
+      if (!SWEEP.test(sql)) { counter.count++; if (process.env.SHOW_SQL) console.log('SQL#'+counter.count+' '+sql.replace(/\s+/g,' ').slice(0,140)); }
     },
   };
   return counter;
