@@ -56,8 +56,9 @@ const SAFE_MESSAGES: Record<TurnErrorCode, string> = {
 export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): Promise<TurnOutcome> {
   const { store } = deps;
   // A turn acts for no caller: it reads its session and input as the system does.
-  const [input, session] = await Promise.all([store.system.message(turn.inputMessageId), store.system.session(turn.sessionId)]);
-  if (!input || !session) return "abandoned"; // the session was deleted meanwhile
+  const read = await store.system.turnInput(turn.inputMessageId);
+  if (!read) return "abandoned"; // the session was deleted meanwhile
+  const { input, session } = read;
   const sessionId = session.id;
   const controls = input.controls ?? {};
   const ctx = { turnId: turn.id, inputMessageId: input.id };

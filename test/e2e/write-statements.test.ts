@@ -12,10 +12,10 @@ import { statementCounter } from "../support/statements.js";
 const EVENTS = `subscription($sessionId: ID!) { sessionEvents(sessionId: $sessionId, after: 0) { type sequence } }`;
 
 // createMessage: one statement (session, idempotency key, the session's line, the append with its queued turn).
-// The turn: claim; input, session and model reads; history; step started (with turn.started and session.activated);
+// The turn: claim; its input with its session, the model; history; step started (with turn.started and session.activated);
 // steered messages taken in; step completed; the end (+ session.idled). Plus the warm-up turn's loop asking for a
 // next turn, which can fall in the window.
-const FIXED = 1 + 1 + 3 + 1 + 1 + 1 + 1 + 1 + 1;
+const FIXED = 1 + 1 + 2 + 1 + 1 + 1 + 1 + 1 + 1;
 for (const backend of await backends()) {
   describe(`write-path statements on ${backend.name}`, () => {
     let server: TestServer;
