@@ -80,7 +80,13 @@ async function wire(config: Config, logger: Logger, db: Database, cleanup: (() =
     channels: () => services.events.channels.graphql.count() + services.events.channels.rest.count(),
   });
   store.log.observeAppend = (seconds) => metrics.eventAppend.observe(seconds);
-  const agent = await createAgent(config, store, logger, {
+  // The turn runner's store: on PostgreSQL over its own pool (Database.background); its appends reach the same listeners.
+  const runnerStore = db.background ? createStore(db.background) : store;
+  if (runnerStore !== store) {
+    runnerStore.log.onAppend((sessionId, events) => store.log.notify(sessionId, events));
+    runnerStore.log.observeAppend = store.log.observeAppend;
+  }
+  const agent = await createAgent(config, runnerStore, logger, {
     soleInstance: db.kind === "pglite",
     // Another instance's user messages reach a running turn here (an INTERRUPT's cancel flag).
     sessionEvents: db.kind === "pglite" ? undefined : (sessionId, listener) => bus.subscribe(sessionId, listener),

@@ -56,12 +56,22 @@ const SAFE_MESSAGES: Record<TurnErrorCode, string> = {
 export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): Promise<TurnOutcome> {
   const { store } = deps;
   // A turn acts for no caller: it reads its session and input as the system does.
-  const [input, session] = await Promise.all([store.system.message(turn.inputMessageId), store.system.session(turn.sessionId)]);
-  if (!input || !session) return "abandoned"; // the session was deleted meanwhile
+  const read = await store.system.turnInput(turn.inputMessageId);
+  if (!read) return "abandoned"; // the session was deleted meanwhile
+  const { input, session } = read;
   const sessionId = session.id;
   const controls = input.controls ?? {};
   const ctx = { turnId: turn.id, inputMessageId: input.id };
-  const append = (e: NewEvent[]) => store.log.append(sessionId, e);
+  // turn.started and session.activated go out with the turn's first append (its
+  // first step's output.message.started, or its end): one statement fewer.
+  let starting: NewEvent[] = [];
+  /** Appends `e` after turn.started and session.activated if they are not logged yet; returns what `e` became. */
+  const appendWithStart = async (e: NewEvent[], options?: Parameters<typeof store.log.append>[2]) => {
+    const stored = await store.log.append(sessionId, [...starting, ...e], options);
+    if (stored.length > 0) starting = [];
+    return stored.slice(stored.length - e.length);
+  };
+  const append = (e: NewEvent[]) => appendWithStart(e);
   const startedAt = Date.now();
   let usage: Usage = zeroUsage();
   let iterations = 0;
@@ -69,7 +79,7 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
 
   const end = async (last: NewEvent, status: "COMPLETED" | "FAILED" | "CANCELLED", unlessSteered = false): Promise<boolean> => {
     const idled = events.sessionIdled(ctx, iterations, usage);
-    const appended = await store.log.append(sessionId, [last, idled], { endTurn: { id: turn.id, status, leaseOwner: deps.leaseOwner, unlessSteered } });
+    const appended = await appendWithStart([last, idled], { endTurn: { id: turn.id, status, leaseOwner: deps.leaseOwner, unlessSteered } });
     return appended.length > 0;
   };
   const fail = async (code: TurnErrorCode, detail?: string | null, safeMessage = SAFE_MESSAGES[code]) => {
@@ -89,7 +99,7 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
   if (resuming) {
     ({ iterations, usage } = await store.pendingCalls.progress(sessionId, turn.id));
   } else {
-    await append([events.turnStarted(turn.id, input.id, agent.id), events.sessionActivated(turn.id, input.id)]);
+    starting = [events.turnStarted(turn.id, input.id, agent.id), events.sessionActivated(turn.id, input.id)];
   }
 
   const model = await store.models.get(controls.model_id ?? agent.modelId ?? session.modelId ?? deps.defaultModelId);
@@ -97,7 +107,7 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
   const driver = model && deps.driverFor(model.provider);
   if (!model || !driver) return fail("model_unavailable", model ? `provider ${model.provider} is not configured` : "model not found");
 
-  let history = await loadHistory(store, input, turn.id, deps.historyLimit);
+  let history = await loadHistory(store, input, turn.id, deps.historyLimit, !turn.resuming);
   /** STEER messages logged before this step began join its history, after the last step's tool results (SPEC §11). */
   const takeSteered = async (stepStarted: number) => {
     history.push(...(await store.system.turns.takeSteered(turn.id, deps.leaseOwner, stepStarted)));
@@ -272,9 +282,11 @@ async function resolveAgent(deps: TurnDeps, session: { ownerId: string; agentId:
  * The conversation a step sees: earlier messages (without user messages still
  * queued behind this one), then this turn's input, then what this turn has
  * said and got so far (a resumed turn rebuilds its history from the log).
+ * `fresh`: the turn has run no step yet.
  */
-async function loadHistory(store: Store, input: Message, turnId: string, limit: number): Promise<NewMessage[]> {
-  const [messages, steered] = await Promise.all([store.system.historyBefore(input, limit), store.system.turns.steeredInto(turnId)]);
+async function loadHistory(store: Store, input: Message, turnId: string, limit: number, fresh = false): Promise<NewMessage[]> {
+  // A turn that never waited has taken in no STEER message yet: no step of it ran (a turn that started and died is not run again).
+  const [messages, steered] = await Promise.all([store.system.historyBefore(input, limit), fresh ? [] : store.system.turns.steeredInto(turnId)]);
   const ours = (m: Message) => m.turnId === turnId && m.role !== "USER";
   return [...messages.filter((m) => !ours(m)), input, ...withSteered(messages.filter(ours), steered)];
 }

@@ -18,6 +18,13 @@ export interface Database {
   prisma: PrismaClient;
   /** Fixed SQL straight to the same driver, for the store's hottest statements (src/db/direct.ts). */
   sql: DirectSql;
+  /**
+   * PostgreSQL: a small pool of its own for the turn runner's writes, so a
+   * caller's statements (a createMessage acknowledgement) never queue behind
+   * other sessions' streaming for a connection. PGlite has one connection and
+   * puts callers first with lanes instead (src/db/lanes.ts).
+   */
+  background?: Pick<Database, "prisma" | "sql">;
   kind: "pglite" | "postgres";
   /** Where the data lives, for logs (never the password). */
   location: string;
@@ -28,8 +35,9 @@ export interface Database {
 export interface DatabaseOptions {
   databaseUrl?: string | undefined;
   dataDir: string;
-  /** pg pool size for PostgreSQL. */
+  /** pg pool size for PostgreSQL (callers), and of the turn runner's own pool. */
   poolSize?: number;
+  backgroundPoolSize?: number;
   /** Called with every SQL statement sent, by Prisma or the direct path (tests count them). */
   onQuery?: ((sql: string) => void) | undefined;
 }
@@ -55,11 +63,11 @@ const MIGRATION_LOCK_KEY = 7_274_319_001;
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   return options.databaseUrl
-    ? openPostgres(options.databaseUrl, options.poolSize ?? 10, options.onQuery)
+    ? openPostgres(options.databaseUrl, options.poolSize ?? 10, options.backgroundPoolSize ?? 4, options.onQuery)
     : openPGlite(options.dataDir, options.onQuery);
 }
 
-async function openPostgres(connectionString: string, max: number, onQuery?: (sql: string) => void): Promise<Database> {
+async function openPostgres(connectionString: string, max: number, backgroundMax: number, onQuery?: (sql: string) => void): Promise<Database> {
   const client = new pg.Client({ connectionString });
   await client.connect();
   try {
@@ -68,22 +76,23 @@ async function openPostgres(connectionString: string, max: number, onQuery?: (sq
   } finally {
     await client.end(); // also releases the advisory lock
   }
-  // One pool for Prisma and the direct path.
-  const pool = new pg.Pool({ connectionString, max });
+  // One pool for Prisma and the direct path, and one for the turn runner.
+  const pools = [new pg.Pool({ connectionString, max }), new pg.Pool({ connectionString, max: backgroundMax })];
   // An idle connection the server ends (a restart, an administrator) leaves the
   // pool; the next query opens a new one. Without a listener it would crash us.
-  pool.on("error", () => {});
-  const prisma = prismaClient(new PrismaPg(pool), onQuery);
+  for (const pool of pools) pool.on("error", () => {});
+  const [prisma, background] = pools.map((pool) => prismaClient(new PrismaPg(pool), onQuery)) as [PrismaClient, PrismaClient];
   const url = new URL(connectionString);
   return {
     prisma,
-    sql: directPg(pool, onQuery),
+    sql: directPg(pools[0]!, onQuery),
+    background: { prisma: background, sql: directPg(pools[1]!, onQuery) },
     kind: "postgres",
     location: `${url.host}${url.pathname}`,
     ping: async () => void (await prisma.$queryRawUnsafe("SELECT 1")),
     close: async () => {
-      await prisma.$disconnect();
-      if (!pool.ended) await pool.end();
+      await Promise.all([prisma.$disconnect(), background.$disconnect()]);
+      for (const pool of pools) if (!pool.ended) await pool.end();
     },
   };
 }

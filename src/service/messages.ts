@@ -1,13 +1,12 @@
-// Message use cases: createMessage (validate, append the user message with its
+// Message use cases: createMessage (validate, store the user message with its
 // queued turn in one statement, wake the runner) and reads.
 import { createHash } from "node:crypto";
 import type { ContentPart } from "../domain/content.js";
 import type { MessageRole } from "../domain/enums.js";
-import { events } from "../domain/events.js";
 import { validateClientTools } from "../domain/agents.js";
 import { newMessage, type Message } from "../domain/messages.js";
 import { checkStorableString } from "../domain/json-bounds.js";
-import { deliveryOutcome, parseDelivery, parseWaitMs } from "../domain/delivery.js";
+import { parseDelivery, parseWaitMs } from "../domain/delivery.js";
 import { stableStringify } from "../domain/stable-json.js";
 import { validateMessageInput, type MessageInput } from "../domain/validation.js";
 import { isUniqueViolation } from "../db/errors.js";
@@ -73,60 +72,37 @@ export class MessageService {
     const input = validateMessageInput(command, { serverToolNames: this.serverToolNames() });
     const key = idempotencyKey(command.idempotencyKey);
     const delivery = parseDelivery(command.delivery);
-    const session = await this.store.sessions.get(actor.ownerId, sessionId);
-    if (!session) throw notFound("Session", sessionId);
     if (input.controls?.model_id) await this.models.require(input.controls.model_id, "controls.modelId");
     await this.requireImages(actor, input.content);
 
     const requestHash = createHash("sha256").update(stableStringify(input)).digest("hex");
-    if (key) {
-      const replay = await this.replay(actor, sessionId, key, requestHash);
-      if (replay) return replay;
-    }
-
-    // With no turn running or waiting every delivery starts a turn as before.
-    const line = await this.store.pendingCalls.openTurn(actor.ownerId, sessionId);
-    const { open } = line;
-    if (open && delivery === "reject") {
-      throw new AppError("CONFLICT", `A turn is ${open.state} in session ${sessionId}; delivery REJECT stores nothing`, "delivery");
-    }
-    const outcome = deliveryOutcome(delivery, line);
-
     const turnId = newId("turn");
     const { content, controls, externalActor, metadata, tags } = input;
-    // A steered message belongs to the turn it joins (context.turnId); its own Turn row stands by in case no step takes it in.
-    const message = newMessage({
-      id: newId("message"),
-      sessionId,
-      role: "USER",
-      content,
-      controls,
-      externalActor,
-      metadata,
-      tags,
-      turnId: outcome.steersInto ?? turnId,
-      delivery: outcome.delivery,
-    });
-    let appended;
+    const message = newMessage({ id: newId("message"), sessionId, role: "USER", content, controls, externalActor, metadata, tags, turnId });
+    let posted;
     try {
-      // The message, its event and its queued turn (and an interrupted turn's cancel flag): one statement, all or nothing.
-      appended = await this.store.log.append(sessionId, [events.inputMessage(message)], {
-        queueTurn: { id: turnId, inputMessageId: message.id, idempotencyKey: key, requestHash, interrupts: outcome.interrupts, steersInto: outcome.steersInto },
-      });
+      // The session, the key, the session's line and the append with its queued turn: one statement (src/store/input-messages.ts).
+      posted = await this.store.inputMessages.post(actor.ownerId, sessionId, { message, turnId, delivery, idempotencyKey: key, requestHash });
     } catch (error) {
       // Two requests with one key raced: the loser answers like a replay.
-      if (key && isUniqueViolation(error)) {
-        const replay = await this.replay(actor, sessionId, key, requestHash);
-        if (replay) return replay;
-      }
-      throw error;
+      if (!(key && isUniqueViolation(error))) throw error;
+      posted = { kind: "replay" as const };
+    }
+    if (posted.kind === "not_found") throw notFound("Session", sessionId);
+    if (posted.kind === "replay") {
+      const replay = key && (await this.replay(actor, sessionId, key, requestHash));
+      if (!replay) throw notFound("Session", sessionId); // deleted meanwhile
+      return replay;
+    }
+    const { open } = posted;
+    if (posted.kind === "rejected") {
+      throw new AppError("CONFLICT", `A turn is ${posted.open.state} in session ${sessionId}; delivery REJECT stores nothing`, "delivery");
     }
     // A QUEUE message ends a waiting turn (SPEC §11): its input.message comes first, then the cancelled calls and turn.cancelled.
     if (open?.state === "waiting" && delivery === "queue") await this.store.pendingCalls.cancelWaitingTurn(sessionId, "superseded", open.id);
-    if (outcome.interrupts) await this.scheduler.interrupt(sessionId, outcome.interrupts);
+    if (posted.interrupts) await this.scheduler.interrupt(sessionId, posted.interrupts);
     this.scheduler.wake(sessionId);
-    const [event] = appended;
-    return { ...message, eventId: event!.id, sequence: event!.sequence };
+    return posted.message;
   }
 
   /** VALIDATION_FAILED (naming `field`) unless `tools` are valid client tools for a turn, checked before anything is stored. */

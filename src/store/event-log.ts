@@ -18,11 +18,10 @@ export type SqlClient = DirectSql;
 
 export type AppendListener = (sessionId: string, events: StoredEvent[]) => void;
 
-// $7..$10 (and $17) end a RUNNING turn in the same statement (the append
-// happens only if it did: the lease holder's end, or recovery of an expired
-// lease); $11..$16 queue a turn for the input message (the only event of such
-// an append, so its sequence is base + 1), $15/$16 saying whether it
-// interrupts or steers into a turn. Unused parts get NULLs and do nothing.
+// $7..$11 end a RUNNING turn in the same statement (the append happens only
+// if it did: the lease holder's end, or recovery of an expired lease); unused,
+// they get NULLs and do nothing. A user message and its queued turn have their
+// own statement (src/store/input-messages.ts).
 const APPEND_SQL = `
 WITH fin AS (
   UPDATE "Turn"
@@ -30,7 +29,7 @@ WITH fin AS (
    WHERE $7::text IS NOT NULL AND "id" = $7::text AND "status" = 'RUNNING'
      AND ($9::text IS NULL OR "leaseOwner" = $9::text)
      AND (NOT $10::boolean OR "leaseUntil" < now())
-     AND (NOT $17::boolean OR NOT EXISTS (SELECT 1 FROM "Turn" st WHERE st."steeredIntoId" = $7::text AND st."status" = 'QUEUED'))
+     AND (NOT $11::boolean OR NOT EXISTS (SELECT 1 FROM "Turn" st WHERE st."steeredIntoId" = $7::text AND st."status" = 'QUEUED'))
   RETURNING "id"
 ), seq AS (
   UPDATE "Session"
@@ -46,41 +45,12 @@ WITH fin AS (
     FROM seq, jsonb_to_recordset($5::jsonb)
       AS e(ord int, id text, type text, ts timestamptz, turn_id text, input_message_id text, data jsonb)
 ), msg AS (${insertMessages("$1", "$6::jsonb", "seq.base + m.ord", "seq,")}
-), queued AS (
-  INSERT INTO "Turn" ("id", "sessionId", "inputMessageId", "status", "idempotencyKey", "requestHash", "queueRank", "steeredIntoId")
-  SELECT $11::text, $1, $12::text, 'QUEUED', $13::text, $14::text,
-         CASE $15::text
-           WHEN 'interrupt' THEN -(seq.base + 1)
-           WHEN 'steer' THEN COALESCE((SELECT COALESCE(t."queueRank", m."sequence") FROM "Turn" t JOIN "Message" m ON m."id" = t."inputMessageId"
-                                        WHERE t."id" = $16::text), seq.base + 1)
-           ELSE seq.base + 1
-         END,
-         CASE WHEN $15::text = 'steer' THEN $16::text END
-    FROM seq WHERE $11::text IS NOT NULL
-), interrupting AS (
-  UPDATE "Turn" SET "cancelRequested" = true, "cancelReason" = 'interrupted'
-   WHERE $15::text = 'interrupt' AND "id" = $16::text AND "status" = 'RUNNING' AND EXISTS (SELECT 1 FROM seq)
 )
 SELECT base FROM seq`;
 
 export interface AppendOptions {
   /** Append inside a larger transaction; listeners are then told only when `notify` is called after commit. */
   tx?: SqlClient;
-  /**
-   * Queue a turn for the appended input message, atomically with it. `interrupts`:
-   * it runs before every queued turn, and that RUNNING turn is asked to cancel
-   * as `interrupted` (its runner sees the flag, on whichever instance). `steersInto`:
-   * it waits for a step of that turn to take it in, and runs on its own right
-   * after that turn's place in the queue if none did (SPEC §11).
-   */
-  queueTurn?: {
-    id: string;
-    inputMessageId: string;
-    idempotencyKey: string | null;
-    requestHash: string | null;
-    interrupts?: string | null;
-    steersInto?: string | null;
-  };
   /**
    * End this RUNNING turn atomically with the append, which happens only if
    * the turn could be ended: by its lease holder (`leaseOwner`) or, for
@@ -119,7 +89,7 @@ export class EventLog {
 
   /** Appends events to a session's log atomically, with gapless sequences (see AppendOptions). */
   async append(sessionId: string, newEvents: readonly NewEvent[], options: AppendOptions = {}): Promise<StoredEvent[]> {
-    const { tx, queueTurn, endTurn } = options;
+    const { tx, endTurn } = options;
     if (newEvents.length === 0) return [];
     const ts = options.ts ?? new Date();
     const drafts = newEvents.map((e, i) => ({
@@ -150,12 +120,6 @@ export class EventLog {
       endTurn?.status ?? null,
       endTurn?.leaseOwner ?? null,
       endTurn?.expiredOnly ?? false,
-      queueTurn?.id ?? null,
-      queueTurn?.inputMessageId ?? null,
-      queueTurn?.idempotencyKey ?? null,
-      queueTurn?.requestHash ?? null,
-      queueTurn?.interrupts ? "interrupt" : queueTurn?.steersInto ? "steer" : null,
-      queueTurn?.interrupts ?? queueTurn?.steersInto ?? null,
       endTurn?.unlessSteered ?? false,
     );
     this.observeAppend((performance.now() - started) / 1000);

@@ -10,6 +10,7 @@ import { EventStore } from "./events.js";
 import { ForkStore } from "./fork.js";
 import { ProtocolLinkStore } from "./protocol-links.js";
 import { ImageStore } from "./images.js";
+import { InputMessageStore } from "./input-messages.js";
 import { MessageStore } from "./messages.js";
 import { ModelStore } from "./models.js";
 import { PendingCallStore } from "./pending-calls.js";
@@ -20,6 +21,8 @@ export interface Store {
   /** Appends to the log (the one write path of events and messages); callers check ownership first. */
   log: EventLog;
   sessions: SessionStore;
+  /** createMessage's write: a user message with its queued turn, as its delivery says, in one statement. */
+  inputMessages: InputMessageStore;
   messages: MessageStore;
   events: EventStore;
   images: ImageStore;
@@ -42,6 +45,7 @@ export function createStore({ prisma, sql }: Pick<Database, "prisma" | "sql">): 
   return {
     log,
     sessions: new SessionStore(prisma, log, sql),
+    inputMessages: new InputMessageStore(sql, log),
     messages: new MessageStore(prisma, sql),
     events: new EventStore(prisma),
     images: new ImageStore(prisma),

@@ -210,25 +210,6 @@ export class PendingCallStore {
     return rows.map(toCall);
   }
 
-  /**
-   * The owner's session's turn that runs or waits (queued to resume included),
-   * and whether other queued turns are in line (a new message would not be next).
-   */
-  async openTurn(ownerId: string, sessionId: string): Promise<{ open: { id: string; state: "running" | "waiting" } | null; queued: boolean }> {
-    // Asked by every createMessage: fixed SQL on the driver (src/db/direct.ts).
-    const turns = await this.sql.$queryRawUnsafe<{ id: string; status: string; resuming: boolean }[]>(
-      `SELECT t."id", t."status", t."resuming" FROM "Turn" t JOIN "Session" s ON s."id" = t."sessionId"
-        WHERE t."sessionId" = $1 AND s."ownerId" = $2 AND t."status" IN ('RUNNING', 'WAITING', 'QUEUED')`,
-      sessionId,
-      ownerId,
-    );
-    const open = turns.find((t) => t.status !== "QUEUED" || t.resuming);
-    return {
-      open: open ? { id: open.id, state: open.status === "RUNNING" ? "running" : "waiting" } : null,
-      queued: turns.some((t) => t.status === "QUEUED" && !t.resuming),
-    };
-  }
-
   /** Waiting calls whose time ran out, across sessions. */
   async expired(limit = 100): Promise<PendingCallRecord[]> {
     // Asked every second on every instance, and nearly always empty: one fixed

@@ -25,18 +25,21 @@ export class SystemStore {
     this.events = new SystemEvents(prisma);
   }
 
-  // Every turn starts with these reads: fixed SQL on the driver (src/db/direct.ts).
-
-  /** A session by id, whoever owns it (a turn's session). */
-  async session(id: string): Promise<Session | null> {
-    const [row] = await this.sql.$queryRawUnsafe<Session[]>(`SELECT * FROM "Session" WHERE "id" = $1`, id);
-    return row ?? null;
-  }
-
-  /** A message by id, whoever owns it (a turn's input). */
-  async message(id: string): Promise<Message | null> {
-    const [row] = await this.sql.$queryRawUnsafe<Message[]>(`SELECT ${MESSAGE_COLUMNS} FROM "Message" WHERE "id" = $1`, id);
-    return row ?? null;
+  /**
+   * A turn's input message with its session, whoever owns it: every turn
+   * starts with this one read (fixed SQL on the driver, src/db/direct.ts).
+   */
+  async turnInput(inputMessageId: string): Promise<{ input: Message; session: Session } | null> {
+    type Row = Message & { session: Omit<Session, "createdAt" | "updatedAt"> & { createdAt: string; updatedAt: string } };
+    const [row] = await this.sql.$queryRawUnsafe<Row[]>(
+      `SELECT ${MESSAGE_COLUMNS.replaceAll(/"(\w+)"/g, 'm."$1"')}, to_jsonb(s) AS "session"
+         FROM "Message" m JOIN "Session" s ON s."id" = m."sessionId" WHERE m."id" = $1`,
+      inputMessageId,
+    );
+    if (!row) return null;
+    const { session, ...input } = row;
+    // jsonb spells timestamps as text.
+    return { input, session: { ...session, createdAt: new Date(session.createdAt), updatedAt: new Date(session.updatedAt) } };
   }
 
   /**

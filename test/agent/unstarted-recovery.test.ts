@@ -5,7 +5,6 @@
 // PostgreSQL (where other instances recover expired leases) by claiming a
 // turn as an instance that then "dies" (never renews, never starts it).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { events } from "../../src/domain/events.js";
 import { newMessage } from "../../src/domain/messages.js";
 import { newId } from "../../src/ids.js";
 import { LOCAL_OWNER } from "../../src/service/index.js";
@@ -36,7 +35,7 @@ describe.skipIf(!pg)("recovery of a turn claimed but never started", () => {
     const turnId = newId("turn");
     const message = newMessage({ id: newId("message"), sessionId, role: "USER", content: [{ type: "text", text: "answer me" }], turnId });
     // The acknowledged message and its queued turn, as createMessage stores them, without waking this runner…
-    await store.log.append(sessionId, [events.inputMessage(message)], { queueTurn: { id: turnId, inputMessageId: message.id, idempotencyKey: null, requestHash: null } });
+    await store.inputMessages.post(session!.ownerId, sessionId, { message, turnId, delivery: "queue", idempotencyKey: null, requestHash: null });
     // …then claimed by an instance that dies at once.
     const claimed = await store.system.turns.claimNext(sessionId, "inst_dead", 300);
     expect(claimed?.id).toBe(turnId);

@@ -8,6 +8,13 @@ import { events } from "../../src/domain/events.js";
 import type { NewMessage } from "../../src/domain/messages.js";
 import { newId } from "../../src/ids.js";
 
+/** Stores a user message with its queued turn, as createMessage does. */
+const post = (store: Store, ownerId: string, sessionId: string, text: string, idempotencyKey: string | null = null) => {
+  const turnId = newId("turn");
+  const message = { ...userMessage(sessionId, text), turnId, delivery: null };
+  return store.inputMessages.post(ownerId, sessionId, { message, turnId, delivery: "queue", idempotencyKey, requestHash: idempotencyKey && "h" });
+};
+
 const userMessage = (sessionId: string, text: string): NewMessage => ({
   id: newId("message"),
   sessionId,
@@ -122,10 +129,10 @@ for (const backend of await backends()) {
 
     it("scopes every tenant read by owner in SQL: another owner's ids read as nothing", async () => {
       const session = await store.sessions.create("owner-a", {});
-      const message = userMessage(session.id, "private");
-      const [event] = await store.log.append(session.id, [events.inputMessage(message)], {
-        queueTurn: { id: newId("turn"), inputMessageId: message.id, idempotencyKey: "key-a", requestHash: "h" },
-      });
+      const posted = await post(store, "owner-a", session.id, "private", "key-a");
+      if (posted.kind !== "stored") throw new Error(posted.kind);
+      const { message } = posted;
+      const event = { id: message.eventId };
       const image = await store.images.create("owner-a", { filename: null, mediaType: "image/png", bytes: new Uint8Array([1, 2, 3]) });
 
       const reads = (owner: string) =>
@@ -165,16 +172,12 @@ for (const backend of await backends()) {
       expect(await db.prisma.message.count({ where: { sessionId: session.id } })).toBe(0);
     });
 
-    it("queues a turn with its input message atomically: a duplicate idempotency key stores nothing", async () => {
+    it("queues a turn with its input message atomically: a used idempotency key stores nothing", async () => {
       const session = await store.sessions.create("owner-a", {});
-      const queue = (key: string) => {
-        const message = userMessage(session.id, "hi");
-        return store.log.append(session.id, [events.inputMessage(message)], {
-          queueTurn: { id: newId("turn"), inputMessageId: message.id, idempotencyKey: key, requestHash: "h" },
-        });
-      };
-      await queue("k1");
-      await expect(queue("k1")).rejects.toBeTruthy();
+      const queue = (key: string) => post(store, "owner-a", session.id, "hi", key);
+      expect((await queue("k1")).kind).toBe("stored");
+      expect((await queue("k1")).kind).toBe("replay");
+      expect((await post(store, "owner-b", session.id, "x")).kind).toBe("not_found");
       expect(await db.prisma.event.count({ where: { sessionId: session.id } })).toBe(2);
       expect(await db.prisma.message.count({ where: { sessionId: session.id } })).toBe(1);
       expect(await db.prisma.turn.count({ where: { sessionId: session.id, status: "QUEUED" } })).toBe(1);
@@ -185,10 +188,8 @@ for (const backend of await backends()) {
       const session = await store.sessions.create("owner-a", {});
       const queued: string[] = [];
       for (const text of ["first", "second"]) {
-        const message = userMessage(session.id, text);
-        const id = newId("turn");
-        await store.log.append(session.id, [events.inputMessage(message)], { queueTurn: { id, inputMessageId: message.id, idempotencyKey: null, requestHash: null } });
-        queued.push(id);
+        const posted = await post(store, "owner-a", session.id, text);
+        if (posted.kind === "stored") queued.push(posted.message.turnId!);
       }
       // Two racing requests can commit in the other order of their start times.
       await db.prisma.turn.update({ where: { id: queued[0]! }, data: { createdAt: new Date(Date.now() + 60_000) } });
@@ -197,9 +198,8 @@ for (const backend of await backends()) {
 
     it("ends a turn with its last events only for the lease holder, and only once", async () => {
       const session = await store.sessions.create("owner-a", {});
-      const message = userMessage(session.id, "go");
-      const turnId = newId("turn");
-      await store.log.append(session.id, [events.inputMessage(message)], { queueTurn: { id: turnId, inputMessageId: message.id, idempotencyKey: null, requestHash: null } });
+      const posted = await post(store, "owner-a", session.id, "go");
+      const turnId = posted.kind === "stored" ? posted.message.turnId! : "";
       expect((await store.system.turns.claimNext(session.id, "me", 60_000))?.id).toBe(turnId);
       expect(await store.system.turns.claimNext(session.id, "other", 60_000)).toBeNull(); // one RUNNING turn per session
       const last = (owner: string) =>
