@@ -5,7 +5,7 @@
 // Missing, malformed, unknown and revoked keys are HTTP 401 in each API's
 // error shape, and 4403 on graphql-ws. Image bytes follow the signed-URL rules.
 import { randomBytes } from "node:crypto";
-import type { Client } from "graphql-ws";
+import type { Client, ClientOptions } from "graphql-ws";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ImageSigner } from "../../src/http/image-signing.js";
@@ -86,8 +86,8 @@ for (const backend of await backends()) {
       await backend.cleanup();
     });
 
-    const ws = (params?: Record<string, unknown>) => {
-      const client = wsClient(url, params);
+    const ws = (params?: Record<string, unknown>, options?: Partial<ClientOptions>) => {
+      const client = wsClient(url, params, options);
       sockets.push(client);
       return client;
     };
@@ -417,8 +417,10 @@ for (const backend of await backends()) {
         const C = { authorization: `Bearer ${created.key}` };
         const sessionId = await createSession(url, { title: "C's" }, C);
         expect((await rest(url, "GET", `/v1/sessions/${sessionId}`, undefined, C)).status).toBe(200);
-        // A socket opened before the revocation.
-        const early = ws(C);
+        // A socket opened before the revocation. It must stay open until the
+        // server closes it: a lazy client would close it itself (1000) once
+        // its last operation ends, which can come first on a busy machine.
+        const early = ws(C, { lazyCloseTimeout: 60_000 });
         const earlyClosed = closeCode(early);
         const live = subscribeWs(early, EVENTS, { sessionId, after: 0 });
         await live.until((r) => r.length >= 1);

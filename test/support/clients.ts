@@ -1,7 +1,7 @@
 // GraphQL clients for e2e tests: HTTP (fetch), graphql-ws (WebSocket) and
 // yoga's SSE. Every wait has a timeout, so a broken server fails a test
 // instead of hanging it.
-import { createClient, type Client } from "graphql-ws";
+import { createClient, type Client, type ClientOptions } from "graphql-ws";
 import WebSocket from "ws";
 import { streamCollector, type CollectedStream } from "./collect.js";
 import { readSse } from "./sse.js";
@@ -47,13 +47,14 @@ export async function gqlData<T = any>(url: string, query: string, variables?: R
 }
 
 /** A graphql-ws client on /graphql that fails fast instead of retrying. */
-export function wsClient(url: string, connectionParams?: Record<string, unknown>): Client {
+export function wsClient(url: string, connectionParams?: Record<string, unknown>, options: Partial<ClientOptions> = {}): Client {
   return createClient({
     url: `${url.replace(/^http/, "ws")}/graphql`,
     webSocketImpl: WebSocket,
     connectionParams,
     retryAttempts: 0,
     lazy: true,
+    ...options,
   });
 }
 
