@@ -150,7 +150,9 @@ function graphqlRoute(deps: GraphQLDeps, yoga: GraphQLServer): Route {
  * result object in the order the query asked for its fields (spec §7.2.2).
  * yoga's default executor (@graphql-tools/executor 2.0.1, pinned for Node 20)
  * writes fields in the order they resolve, so `{ models { id } session { … } }`
- * could answer session first. Every transport runs through these hooks.
+ * could answer session first. Every transport runs through these hooks;
+ * queries then switch to their compiled form (useJitQueries), which keeps
+ * the query's order as well (test/e2e/graphql-field-order.test.ts).
  */
 function useGraphQLJsExecution(): Plugin {
   return {
