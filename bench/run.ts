@@ -4,7 +4,7 @@
 //
 // Phases share servers where they can (each start costs ~2–3 s):
 //   A  PGlite dir seeded by SQL → Parley: history + scale → SQL floor → yoga-in-memory
-//   B  PostgreSQL throwaway db seeded by SQL → Parley: history (+ scale) → SQL floor
+//   B  PostgreSQL throwaway db seeded by SQL → Parley: history (+ scale) → SQL floor → PostGraphile peer
 //   C  fresh PGlite, DEMO_DELAY_MS small → Parley: memory + fan-out → raw ws broadcaster
 //   D  fresh PGlite, DEMO_DELAY_MS=0 → Parley: write path → SQL floor on the same data
 //   E  fresh PGlite (+ PostgreSQL like D), DEMO_DELAY_MS=20 → Parley: capacity → SQL + raw ws on the same data
@@ -16,7 +16,7 @@ import { killAll, startBaseline, startParley, type Child } from "./lib/processes
 import { Results } from "./lib/results.js";
 import { createBenchDatabase, dropAll, probePostgres, type BenchDatabase } from "./lib/postgres.js";
 import { eventsForMessages, seedSession, withPglite, withPostgres, type SeededSession } from "./lib/seed.js";
-import { checkPartTypes, HISTORY_QUERY, loadFloor, loadGraphQL, readHistoryOnce, writeFixture, type HistoryNodes, type LoadShape } from "./scenarios/history.js";
+import { checkPartTypes, HISTORY_QUERY, loadFloor, loadGraphQL, loadPeer, readHistoryOnce, readPeerOnce, writeFixture, type HistoryNodes, type LoadShape } from "./scenarios/history.js";
 import { baselineFanout, idleMemory, parleyFanout, type FanoutResult, type MemoryResult } from "./scenarios/live.js";
 import { createWriteSessions, floorWrite, parleyWrite } from "./scenarios/write.js";
 import { baselineCapacity, parleyCapacity, rise, SessionPool, type CapacityRun } from "./scenarios/capacity.js";
@@ -198,6 +198,24 @@ async function readPhase(backend: "pglite" | "postgres", target: { dataDir?: str
         results.scenario("history").details[`floor_${backend}`] = loadDetails(r);
       } finally {
         await floor.stop();
+      }
+    });
+  }
+  if (wanted("history") && ph && target.databaseUrl) {
+    await guarded(["history"], "PostGraphile peer", async () => {
+      log(`history (${backend}): PostGraphile 5 peer`);
+      const peer = await startBaseline("postgraphile", "bench/baselines/postgraphile.ts", logDir, { DATABASE_URL: target.databaseUrl! });
+      try {
+        await readPeerOnce(peer.url, seed.history.id, last, Math.min(last, seed.history.messages));
+        const r = await loadPeer(peer.url, seed.history.id, last, shape("postgraphile", "history", peer.pid));
+        checkLoad("history", "PostGraphile", r);
+        compareLoads("history", scenario, ph, r, "PostGraphile 5");
+        if (Number.isFinite(ph.cpuMsPerRequest) && Number.isFinite(r.cpuMsPerRequest)) {
+          results.add("history", { scenario, metric: "server CPU per request", unit: "ms", value: ph.cpuMsPerRequest, better: "lower", baseline: { name: "PostGraphile 5", value: r.cpuMsPerRequest } });
+        }
+        results.scenario("history").details.postgraphile = loadDetails(r);
+      } finally {
+        await peer.stop();
       }
     });
   }

@@ -67,3 +67,21 @@ export function loadFloor(base: string, sessionId: string, last: number, shape: 
 export function writeFixture(file: string, page: HistoryNodes): void {
   writeFileSync(file, JSON.stringify({ nodes: page.nodes }));
 }
+
+/** The same page asked of the PostGraphile peer (bench/baselines/postgraphile.ts): the newest `last`, with id, role and content. */
+export const PEER_HISTORY_QUERY = `query History($id: String!, $last: Int!) {
+  allMessages(condition: { sessionId: $id }, orderBy: [SEQUENCE_DESC], first: $last) {
+    nodes { id role content }
+  }
+}`;
+
+/** One read of the peer, checked like Parley's: the page holds `expected` messages. */
+export async function readPeerOnce(base: string, sessionId: string, last: number, expected = last): Promise<void> {
+  const data = await gql<{ allMessages: { nodes: unknown[] } }>(base, PEER_HISTORY_QUERY, { id: sessionId, last });
+  if (data.allMessages.nodes.length !== expected) throw new Error(`PostGraphile: expected ${expected} messages, got ${data.allMessages.nodes.length}`);
+}
+
+/** autocannon against the PostGraphile peer's /graphql. */
+export function loadPeer(base: string, sessionId: string, last: number, shape: LoadShape): Promise<LoadResult> {
+  return load({ url: `${base}/graphql`, body: JSON.stringify({ query: PEER_HISTORY_QUERY, variables: { id: sessionId, last } }), ...shape });
+}

@@ -13,6 +13,9 @@ import { ContentPartRef } from "./content.js";
 import { ErrorDisclosureRef, MessageDeliveryRef, MessagePhaseRef, MessageRoleRef } from "./enums.js";
 import { NodeRef } from "./node.js";
 import { SessionRef } from "./session.js";
+import { prefetchedPage } from "./message-page.js";
+
+const EMPTY_PAGE = { nodes: [], hasMore: false, backward: false, cursor: null, totalCount: async () => 0 };
 
 const ReasoningRef = builder.objectRef<{ effort?: string }>("Reasoning").implement({
   fields: (t) => ({ effort: t.string({ nullable: true, resolve: (r) => r.effort ?? null }) }),
@@ -91,7 +94,8 @@ builder.objectField(SessionRef, "messages", (t) =>
       roles: t.arg({ type: [MessageRoleRef] }),
     },
     resolve: async (session, args, { actor, services }) => {
-      const page = await services.messages.page(actor, session.id, args);
+      // Null: the session was deleted since it was read.
+      const page = prefetchedPage(session) ?? (await services.messages.page(actor, session.id, args)) ?? EMPTY_PAGE;
       return toConnection({ ...page, fromCursor: page.cursor != null }, (m) => encodeCursor(m.sequence), page.totalCount);
     },
   }),

@@ -7,6 +7,7 @@ import { builder, type SchemaTypes } from "./builder.js";
 import { connectionType, toConnection } from "./connection.js";
 import { SessionStatusRef } from "./enums.js";
 import { NodeRef } from "./node.js";
+import { sessionWithPage } from "./message-page.js";
 
 export const SessionRef = builder.objectRef<Session>("Session");
 
@@ -35,7 +36,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: "Null when it does not exist or is not yours.",
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, { loaders }) => loaders.sessions.load(parseId("session", id, "id")),
+    resolve: (_root, { id }, ctx, info) => sessionWithPage(parseId("session", id, "id"), ctx, info),
   }),
   sessions: t.field({
     type: SessionConnectionRef,

@@ -8,7 +8,7 @@
 // (src/errors.ts) is the vocabulary services and domain throw, and stays free
 // of GraphQL and REST spellings.
 import type { ServerResponse } from "node:http";
-import { GraphQLError } from "graphql";
+import { GraphQLError, type DocumentNode, type Source } from "graphql";
 import { isAsyncIterable, type Plugin } from "graphql-yoga";
 import { AppError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -44,6 +44,8 @@ export interface ErrorScene {
   where: string;
   /** More fields for the log line (a resolver path, a session id). */
   detail?: Record<string, unknown>;
+  /** The operation's document source, where errors carry only line/column (compiled queries). */
+  source?: Source;
 }
 
 function logUnexpected(error: unknown, scene: ErrorScene): void {
@@ -61,19 +63,24 @@ export function graphqlError(error: unknown, scene: ErrorScene): GraphQLError {
   const located = error instanceof GraphQLError ? error : undefined;
   const cause = causeOf(error);
   const where = { nodes: located?.nodes, source: located?.source, positions: located?.positions, path: located?.path };
+  // Compiled queries (graphql-jit) raise errors with `locations` but no nodes; yoga rebuilds every error
+  // from nodes or source + positions, so the positions are recovered from the document's source.
+  const source = located && !located.nodes && located.locations ? scene.source : undefined;
+  if (source) {
+    const lineStarts = [0, ...[...source.body.matchAll(/\r\n|\n|\r/g)].map((m) => m.index! + m[0].length)];
+    Object.assign(where, { source, positions: located!.locations!.map((l) => (lineStarts[l.line - 1] ?? 0) + l.column - 1) });
+  }
+  const at = (message: string, extensions: GraphQLError["extensions"]) => new GraphQLError(message, { ...where, extensions });
   if (cause instanceof AppError) {
-    return new GraphQLError(cause.message, { ...where, extensions: { code: cause.code, status: cause.status, ...(cause.field ? { field: cause.field } : {}) } });
+    return at(cause.message, { code: cause.code, status: cause.status, ...(cause.field ? { field: cause.field } : {}) });
   }
   if (cause instanceof GraphQLError) {
-    if (cause === located && !("http" in cause.extensions)) return located;
-    const { http: _http, ...extensions } = cause.extensions;
-    return new GraphQLError(cause.message, { ...where, extensions });
+    if (cause === located && !source && !("http" in (cause.extensions ?? {}))) return located;
+    const { http: _http, ...extensions } = cause.extensions ?? {};
+    return at(cause.message, extensions);
   }
   logUnexpected(error, { ...scene, detail: { ...scene.detail, ...(located?.path ? { path: located.path.join(".") } : {}) } });
-  return new GraphQLError(UNEXPECTED_GRAPHQL_MESSAGE, {
-    ...where,
-    extensions: { code: "INTERNAL_SERVER_ERROR", status: 500, ...(scene.requestId ? { requestId: scene.requestId } : {}) },
-  });
+  return at(UNEXPECTED_GRAPHQL_MESSAGE, { code: "INTERNAL_SERVER_ERROR", status: 500, ...(scene.requestId ? { requestId: scene.requestId } : {}) });
 }
 
 /** A subscription stream whose source may throw: the error becomes one last masked result, then the stream ends. */
@@ -111,11 +118,16 @@ type AnyResult = { errors?: readonly GraphQLError[] };
  * finds nothing left to mask.
  */
 export function useErrorShaping(logger: Logger): Plugin<GraphQLContext> {
-  const sceneOf = (contextValue: GraphQLContext, where: string): ErrorScene => ({ logger, requestId: contextValue.requestId, where });
+  const sceneOf = (args: { contextValue: GraphQLContext; document?: DocumentNode }, where: string): ErrorScene => ({
+    logger,
+    requestId: args.contextValue.requestId,
+    where,
+    source: args.document?.loc?.source,
+  });
   const shape = (result: AnyResult, scene: ErrorScene): AnyResult =>
     result.errors?.length ? { ...result, errors: result.errors.map((error) => graphqlError(error, scene)) } : result;
-  const onResult = (where: string) => (payload: { args: { contextValue: GraphQLContext }; result: unknown; setResult: (r: never) => void }) => {
-    const scene = sceneOf(payload.args.contextValue, where);
+  const onResult = (where: string) => (payload: { args: { contextValue: GraphQLContext; document?: DocumentNode }; result: unknown; setResult: (r: never) => void }) => {
+    const scene = sceneOf(payload.args, where);
     if (isAsyncIterable(payload.result)) {
       const shaped = guardedStream(payload.result as AsyncIterable<AnyResult>, (error) => ({ errors: [graphqlError(error, { ...scene, where: `${where} stream` })] }));
       payload.setResult(mapStream(shaped, (r) => shape(r, scene)) as never);

@@ -13,6 +13,7 @@ import { isUniqueViolation } from "../db/errors.js";
 import { AppError, notFound, validation } from "../errors.js";
 import { newId, parseId } from "../ids.js";
 import type { Store } from "../store/index.js";
+import type { MessageColumn } from "../store/messages.js";
 import type { Actor, TurnScheduler } from "./context.js";
 import type { ModelService } from "./models.js";
 import type { TurnWaiter } from "./turn-wait.js";
@@ -110,23 +111,25 @@ export class MessageService {
     validateClientTools(tools, field, this.serverToolNames());
   }
 
-  /** A Relay page of the actor's session (empty when it is not theirs). */
-  page(actor: Actor, sessionId: string, args: MessagePageArgs) {
-    return this.readPage(actor, sessionId, args, PAGE_CAPS.messages);
+  /** A Relay page of the actor's session; null when it is not theirs. `columns` narrows the nodes to what the caller reads. */
+  page(actor: Actor, sessionId: string, args: MessagePageArgs, columns?: readonly MessageColumn[]) {
+    return this.readPage(actor, sessionId, args, PAGE_CAPS.messages, columns);
   }
 
   /** REST's message list of the actor's session: NOT_FOUND naming `field` when it is not theirs. */
   async list(actor: Actor, sessionId: unknown, args: MessageListArgs, field = "sessionId") {
     const id = parseId("session", sessionId, field);
-    if (!(await this.store.sessions.get(actor.ownerId, id))) throw notFound("Session", String(sessionId));
-    return this.readPage(actor, id, args, PAGE_CAPS.restMessages);
+    const page = await this.readPage(actor, id, args, PAGE_CAPS.restMessages);
+    if (!page) throw notFound("Session", String(sessionId));
+    return page;
   }
 
-  private async readPage(actor: Actor, sessionId: string, args: MessagePageArgs & MessageListArgs, caps: PageCaps) {
+  private async readPage(actor: Actor, sessionId: string, args: MessagePageArgs & MessageListArgs, caps: PageCaps, columns?: readonly MessageColumn[]) {
     const { size, backward } = pageSize(args, caps);
     const cursorArg = backward ? args.before : args.after;
     const cursor = cursorArg != null ? decodeCursor(cursorArg, backward ? "before" : "after") : null;
-    const page = await this.store.messages.page(actor.ownerId, sessionId, { size, backward, cursor, roles: args.roles });
+    const page = await this.store.messages.page(actor.ownerId, sessionId, { size, backward, cursor, roles: args.roles, columns });
+    if (!page) return null;
     return {
       ...page,
       backward,

@@ -1,5 +1,5 @@
 // Reads of the message projection, scoped by the session's owner in SQL: a
-// session of another owner reads as empty. Pages are keyset reads on
+// session of another owner reads as empty (a page: as null). Pages are keyset reads on
 // (sessionId, sequence): O(page), whatever the history.
 import type { Prisma } from "../db/client.js";
 import type { DirectSql } from "../db/direct.js";
@@ -16,14 +16,25 @@ export interface MessagePage {
 // Hot reads use fixed SQL straight on the driver: Prisma compiles every
 // findMany anew (about 1 ms of CPU each), and even its raw path costs a
 // request through its engine; both showed as the biggest costs of a page read.
-const PAGE_SQL = (backward: boolean) => `
-  SELECT ${MESSAGE_COLUMNS} FROM "Message"
-   WHERE "sessionId" = $1
-     AND EXISTS (SELECT 1 FROM "Session" WHERE "id" = $1 AND "ownerId" = $2)
-     AND ($3::text[] IS NULL OR "role" = ANY($3::text[]::"MessageRole"[]))
-     AND ($4::int IS NULL OR "sequence" ${backward ? "<" : ">"} $4::int)
-   ORDER BY "sequence" ${backward ? "DESC" : "ASC"}
-   LIMIT $5`;
+// The owner check is the page's own FROM: no row at all means the session is
+// not the owner's; a row of nulls means it is, with no message in range. One
+// statement answers both `session(id)` and its page (src/graphql/message-page.ts).
+const PAGE_SQL = (columns: string, backward: boolean) => `
+  SELECT m.* FROM (SELECT "id" FROM "Session" WHERE "id" = $1 AND "ownerId" = $2) s
+  LEFT JOIN LATERAL (
+    SELECT ${columns} FROM "Message"
+     WHERE "sessionId" = s."id"
+       AND ($3::text[] IS NULL OR "role" = ANY($3::text[]::"MessageRole"[]))
+       AND ($4::int IS NULL OR "sequence" ${backward ? "<" : ">"} $4::int)
+     ORDER BY "sequence" ${backward ? "DESC" : "ASC"}
+     LIMIT $5) m ON true`;
+
+/** Message columns a read may narrow to (fixed names, never client text). */
+export type MessageColumn = keyof Message;
+/** What every narrowed page still reads: the id, the session (Message.session) and the sequence (cursors). */
+const PAGE_KEY_COLUMNS: readonly MessageColumn[] = ["id", "sessionId", "sequence"];
+
+const quoted = (columns: readonly MessageColumn[]) => [...new Set([...PAGE_KEY_COLUMNS, ...columns])].map((c) => `"${c}"`).join(", ");
 
 export class MessageStore {
   constructor(
@@ -33,24 +44,28 @@ export class MessageStore {
 
   /**
    * `backward` reads the newest `size` before `cursor` (last/before);
-   * otherwise the oldest `size` after it. Nodes come back oldest first.
+   * otherwise the oldest `size` after it. Nodes come back oldest first. Null
+   * when the session is not the owner's. `columns` narrows the rows (the
+   * other fields are then absent) to what the caller will read.
    */
   async page(
     ownerId: string,
     sessionId: string,
-    opts: { size: number; backward: boolean; cursor?: number | null; roles?: readonly MessageRole[] | null },
-  ): Promise<MessagePage> {
+    opts: { size: number; backward: boolean; cursor?: number | null; roles?: readonly MessageRole[] | null; columns?: readonly MessageColumn[] },
+  ): Promise<MessagePage | null> {
     const { size, backward, cursor } = opts;
-    const rows = await this.sql.$queryRawUnsafe<Message[]>(
-      PAGE_SQL(backward),
+    const rows = await this.sql.$queryRawUnsafe<(Message | { id: null })[]>(
+      PAGE_SQL(opts.columns ? quoted(opts.columns) : MESSAGE_COLUMNS, backward),
       sessionId,
       ownerId,
       opts.roles?.length ? [...opts.roles] : null,
       cursor ?? null,
       size + 1,
     );
-    const hasMore = rows.length > size;
-    const nodes = rows.slice(0, size);
+    if (rows.length === 0) return null;
+    const found = rows.filter((row): row is Message => row.id !== null);
+    const hasMore = found.length > size;
+    const nodes = found.slice(0, size);
     if (backward) nodes.reverse();
     return { nodes, hasMore };
   }

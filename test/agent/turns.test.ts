@@ -100,7 +100,7 @@ for (const backend of await backends()) {
       expect(final!.phase).toBe("final_answer");
       expect(final!.content[0]!.text).toContain("84");
 
-      const page = await app.services.messages.page(actor, session.id, {});
+      const page = (await app.services.messages.page(actor, session.id, {}))!;
       expect(page.nodes.map((m) => m.role)).toEqual(["USER", "AGENT", "TOOL_RESULT", "AGENT"]);
       expect(page.nodes[2]!.id).toBe(tool.message_id);
     });

@@ -3,7 +3,7 @@
 // go through per-request DataLoaders, not one query per node.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backends } from "../support/backends.js";
-import { gqlData } from "../support/clients.js";
+import { gql, gqlData } from "../support/clients.js";
 import { createSession, settled } from "../support/fixtures.js";
 import { startServer, type TestServer } from "../support/server.js";
 import { statementCounter } from "../support/statements.js";
@@ -61,6 +61,23 @@ for (const backend of await backends()) {
       expect(small.statements).toBeGreaterThan(0); // the counter works
       expect(large.statements).toBe(small.statements);
       expect(large.statements).toBeLessThanOrEqual(4); // session, page, images; nothing per node
+    });
+
+    it("the history page (a session's id and its messages) is one statement, the owner check inside it", async () => {
+      const query = `query($id: ID!, $n: Int!) { session(id: $id) { id messages(last: $n) { nodes { id role content { __typename } } pageInfo { hasPreviousPage } } } }`;
+      const page = await cost(query, { id: sessionId, n: 5 });
+      expect(page.data.session.id).toBe(sessionId);
+      expect(page.data.session.messages.nodes).toHaveLength(5);
+      expect(page.data.session.messages.pageInfo.hasPreviousPage).toBe(true);
+      expect(page.statements).toBe(1);
+      // Selecting another session field takes the plain path: the session row, then the page.
+      const titled = await cost(query.replace("{ id messages", "{ id title messages"), { id: sessionId, n: 5 });
+      expect(titled.data.session).toMatchObject({ title: "many", messages: page.data.session.messages });
+      expect(titled.statements).toBe(2);
+      // A bad page argument is the messages field's error, at its path, as on the plain path.
+      const bad = await gql(url, query, { id: sessionId, n: 501 });
+      expect(bad.data).toEqual({ session: null }); // messages is non-null
+      expect(bad.errors?.[0]?.path).toEqual(["session", "messages"]);
     });
 
     it("an event list with each event's message and its session: bounded too", async () => {

@@ -126,6 +126,10 @@ for (const backend of await backends()) {
       it("session(id) and message(id) are null", async () => {
         const session = await graphqlSameAsUnknown(`query($id: ID!) { session(id: $id) { id title } }`, (id) => ({ id }), owned.session);
         expect(session.data).toEqual({ session: null });
+        // The history page's shape: answered by one statement with the owner check inside it.
+        const page = await graphqlSameAsUnknown(`query($id: ID!) { session(id: $id) { id messages(last: 5) { nodes { id content { __typename } } } } }`, (id) => ({ id }), owned.session);
+        expect(page.data).toEqual({ session: null });
+        expect(page.errors).toBeUndefined();
         const message = await graphqlSameAsUnknown(`query($id: ID!) { message(id: $id) { id } }`, (id) => ({ id }), owned.message);
         expect(message.data).toEqual({ message: null });
       });

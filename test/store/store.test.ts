@@ -97,16 +97,21 @@ for (const backend of await backends()) {
       for (let i = 0; i < 7; i++) await store.log.append(session.id, [events.inputMessage(userMessage(session.id, `n${i}`))]);
       const text = (rows: { content: unknown }[]) => rows.map((r) => (r.content as { text: string }[])[0]!.text);
 
-      const first = await store.messages.page("owner-a", session.id, { size: 3, backward: false });
+      const first = (await store.messages.page("owner-a", session.id, { size: 3, backward: false }))!;
       expect(text(first.nodes)).toEqual(["n0", "n1", "n2"]);
       expect(first.hasMore).toBe(true);
-      const next = await store.messages.page("owner-a", session.id, { size: 3, backward: false, cursor: first.nodes.at(-1)!.sequence });
+      const next = (await store.messages.page("owner-a", session.id, { size: 3, backward: false, cursor: first.nodes.at(-1)!.sequence }))!;
       expect(text(next.nodes)).toEqual(["n3", "n4", "n5"]);
-      const last = await store.messages.page("owner-a", session.id, { size: 2, backward: true });
+      const last = (await store.messages.page("owner-a", session.id, { size: 2, backward: true }))!;
       expect(text(last.nodes)).toEqual(["n5", "n6"]);
-      const before = await store.messages.page("owner-a", session.id, { size: 10, backward: true, cursor: last.nodes[0]!.sequence });
+      const before = (await store.messages.page("owner-a", session.id, { size: 10, backward: true, cursor: last.nodes[0]!.sequence }))!;
       expect(text(before.nodes)).toEqual(["n0", "n1", "n2", "n3", "n4"]);
       expect(before.hasMore).toBe(false);
+      // Past the first message: the owner's session, with nothing in range (not null, which is "not yours").
+      expect(await store.messages.page("owner-a", session.id, { size: 5, backward: true, cursor: first.nodes[0]!.sequence })).toEqual({ nodes: [], hasMore: false });
+      // Narrowed to the columns asked for (plus id, sessionId, sequence).
+      const narrow = (await store.messages.page("owner-a", session.id, { size: 1, backward: false, columns: ["role"] }))!;
+      expect(Object.keys(narrow.nodes[0]!).sort()).toEqual(["id", "role", "sequence", "sessionId"]);
       expect(await store.messages.count("owner-a", session.id)).toBe(7);
       expect(await store.messages.count("owner-a", session.id, ["AGENT"])).toBe(0);
 
@@ -137,8 +142,8 @@ for (const backend of await backends()) {
 
       const reads = (owner: string) =>
         Promise.all([
-          store.messages.page(owner, session.id, { size: 10, backward: false }).then((p) => p.nodes.map((m) => m.id)),
-          store.messages.page(owner, session.id, { size: 10, backward: true }).then((p) => p.nodes.map((m) => m.id)),
+          store.messages.page(owner, session.id, { size: 10, backward: false }).then((p) => p?.nodes.map((m) => m.id) ?? "not yours"),
+          store.messages.page(owner, session.id, { size: 10, backward: true }).then((p) => p?.nodes.map((m) => m.id) ?? "not yours"),
           store.messages.count(owner, session.id),
           store.messages.count(owner, session.id, ["USER"]),
           store.messages.getMany(owner, [message.id]).then((rows) => rows.map((m) => m.id)),
@@ -159,7 +164,7 @@ for (const backend of await backends()) {
         ["session.started", "input.message"], [event!.id], 2, [session.id], [image.id], [image.id], image.id,
       ]);
       // ...another owner the same as for ids that do not exist.
-      const nothing = [[], [], 0, 0, [], [], null, [], [], 0, [], [], [], null];
+      const nothing = ["not yours", "not yours", 0, 0, [], [], null, [], [], 0, [], [], [], null];
       expect(await reads("owner-b")).toEqual(nothing);
       expect(await store.messages.byIdempotencyKey("owner-a", session.id, "key-b")).toBeNull();
     });

@@ -1,0 +1,39 @@
+// A real peer for the history read: PostGraphile 5 (amber preset) over the
+// same PostgreSQL database (DATABASE_URL), serving its schema read-only (no
+// mutations). The bench asks it the equivalent page: the newest `last`
+// messages of a session with id, role and content
+// (PEER_HISTORY_QUERY in bench/scenarios/history.ts).
+import "./promise-with-resolvers.js";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { postgraphile } from "postgraphile";
+import { grafserv } from "postgraphile/grafserv/node";
+import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
+import { makePgService } from "postgraphile/adaptors/pg";
+import { installMemoryProbe } from "../lib/memory-probe.js";
+
+installMemoryProbe();
+
+const pgl = postgraphile({
+  extends: [PostGraphileAmberPreset],
+  // Read-only; and ordering by "sequence" without an index of its own: Message's
+  // (sessionId, sequence) unique index already serves the page's WHERE + ORDER BY.
+  disablePlugins: ["PgMutationCreatePlugin", "PgMutationUpdateDeletePlugin", "PgIndexBehaviorsPlugin"],
+  pgServices: [makePgService({ connectionString: process.env.DATABASE_URL!, schemas: ["public"] })],
+  grafserv: { graphqlPath: "/graphql", watch: false },
+  grafast: { explain: false },
+});
+
+const server = createServer();
+const serv = pgl.createServ(grafserv);
+serv.addTo(server);
+await pgl.getSchema(); // build the schema before reporting ready
+server.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
+  const { port } = server.address() as AddressInfo;
+  process.stdout.write(`${JSON.stringify({ benchReady: `http://127.0.0.1:${port}` })}\n`);
+});
+process.on("SIGTERM", () => {
+  server.closeAllConnections();
+  server.close();
+  void Promise.resolve(pgl.release()).finally(() => process.exit(0));
+});
