@@ -6,7 +6,7 @@
 //
 // graphql-ws' protocol (makeServer) runs on our own wiring of ws instead of
 // its useServer: a sessionEvents subscription that a shared live channel can
-// serve is handed to the channel (src/http/graphql-ws-shared.ts) before
+// serve is handed to the channel (src/http/graphql-shared.ts) before
 // graphql-ws sees it, so an idle subscriber costs one small object, not an
 // operation of graphql-ws (its frame, closures and generator) and ours. One
 // keep-alive timer pings every socket; each connection is one object whose
@@ -26,7 +26,8 @@ import { GRAPHQL_PATH, graphqlError } from "./errors.js";
 import type { GraphQLDeps, GraphQLServer } from "./graphql.js";
 import { originPolicy, refusedOrigin } from "./origin.js";
 import { hostPolicy } from "./host-guard.js";
-import { joinSharedChannel, SharedMember, type MemberHost, type OperationLog, type SharedDeps } from "./graphql-ws-shared.js";
+import { SharedMember, type MemberHost, type OperationLog } from "./graphql-ws-shared.js";
+import { joinSharedChannel, type SharedDeps } from "./graphql-shared.js";
 
 /** The graphql-ws close code for a missing or bad key (SPEC §7). */
 export const WS_FORBIDDEN = 4403;

@@ -1,7 +1,9 @@
 // GraphQL on /graphql: the yoga server (queries and mutations over HTTP,
 // subscriptions over SSE in graphql-sse "distinct connections" mode), with
 // its plugins and the one context factory. graphql-ws on the same path is
-// src/http/graphql-ws.ts, which runs operations through this same yoga.
+// src/http/graphql-ws.ts, which runs operations through this same yoga; a
+// sessionEvents subscription over SSE that a shared live channel can serve
+// is answered by src/http/graphql-sse-shared.ts before yoga runs it.
 import type { IncomingHttpHeaders, IncomingMessage, Server } from "node:http";
 import { createYoga, isAsyncIterable, type Plugin, type YogaLogger } from "graphql-yoga";
 import { execute, getOperationAST, GraphQLError, subscribe } from "graphql";
@@ -27,6 +29,7 @@ import { GRAPHQL_PATH, graphqlError, isUnexpected, maskContextError, sendError, 
 import { originPolicy } from "./origin.js";
 import type { Route } from "./server.js";
 import { mountGraphQLWs } from "./graphql-ws.js";
+import { sharedSse, type SharedSse } from "./graphql-sse-shared.js";
 
 export { GRAPHQL_PATH };
 
@@ -54,11 +57,24 @@ export interface ServerContext {
 /** Serves /graphql over HTTP and SSE (the route) and over graphql-ws (the server's upgrades). */
 export function mountGraphQL(deps: GraphQLDeps, server: Server): { route: Route; close(): Promise<void> } {
   const yoga = createGraphQLServer(deps);
-  const route = graphqlRoute(deps, yoga);
+  const sse = sharedSse(
+    {
+      services: deps.services,
+      logger: deps.logger,
+      imageLinks: deps.imageLinks,
+      actorFor: (req) => deps.auth.actorFor(req as never),
+      config: deps.config,
+      allowedOrigin: originPolicy(deps.config),
+      started: () => deps.metrics.graphqlOperations.inc({ type: "subscription", outcome: "success" }),
+    },
+    yoga,
+  );
+  const route = graphqlRoute(deps, yoga, sse);
   const ws = mountGraphQLWs(deps, yoga, server);
   return {
     route,
     async close() {
+      sse.close();
       await ws.close(); // closes every socket with 1001 Going Away
       await yoga.dispose();
     },
@@ -119,7 +135,7 @@ function createGraphQLServer(deps: GraphQLDeps) {
   });
 }
 
-function graphqlRoute(deps: GraphQLDeps, yoga: GraphQLServer): Route {
+function graphqlRoute(deps: GraphQLDeps, yoga: GraphQLServer, sse: SharedSse): Route {
   const { config, logger } = deps;
   return async (req, res, path) => {
     if (path !== GRAPHQL_PATH) return false;
@@ -137,6 +153,8 @@ function graphqlRoute(deps: GraphQLDeps, yoga: GraphQLServer): Route {
         return true;
       }
     }
+    // sessionEvents over SSE on a shared channel (src/http/graphql-sse-shared.ts); the rest is yoga's.
+    if (await sse.handle(req, res)) return true;
     // A GraphQL SSE subscriber cut off for being too slow: yoga writes the error event
     // into the stalled socket; if it has not left soon after, the response is destroyed.
     const cutOff = () => setTimeout(() => res.destroy(), CUT_OFF_GRACE_MS).unref();

@@ -18,7 +18,10 @@ import { STREAM_STALL_MS, eventBytes } from "./stream-bounds.js";
 /** One live event's rendering, made once per channel: the text, and bytes a transport derives from it once for all members. */
 export interface SharedFrame {
   text: string;
+  /** graphql-ws' bytes of the payload (src/http/graphql-ws-shared.ts). */
   bytes?: Buffer;
+  /** GraphQL SSE's `event: next` frame (src/http/graphql-sse-shared.ts). */
+  sse?: Buffer;
 }
 
 /** Why a member's stream ended: the channel's stream completed (e.g. a revoked key), failed, or the member was too slow. */
@@ -176,7 +179,7 @@ export class Channel<Frame> {
   }
 }
 
-/** The channels of one kind (GraphQL over graphql-ws, REST SSE), by key; counted for tests and metrics. */
+/** The channels of one kind (GraphQL over graphql-ws and SSE, REST SSE), by key; counted for tests and metrics. */
 export class ChannelRegistry<Frame> {
   private readonly channels = new Map<string, Channel<Frame>>();
 

@@ -1,4 +1,4 @@
-// Shared live channels for sessionEvents over graphql-ws: subscribers of the
+// Shared live channels for sessionEvents over graphql-ws and GraphQL SSE: subscribers of the
 // same operation (document, operation name, variables but `after`, owner)
 // share one channel and one bus listener per session; each still gets exactly
 // its own stream — every event after its `after`, once, in order, whether it
@@ -6,11 +6,12 @@
 // variables and tenants get channels of their own. A member that stops
 // reading is cut off without holding the others back; a revoked key ends
 // only its own members; channels and listeners go back to zero.
+import { request } from "node:http";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backends } from "../support/backends.js";
-import { eventually, subscribeWs, type Collected } from "../support/clients.js";
+import { eventually, subscribeSse, subscribeWs, type Collected } from "../support/clients.js";
 import { createSession, sendText, sessionState, settled } from "../support/fixtures.js";
 import { startServer, type TestServer } from "../support/server.js";
 
@@ -22,6 +23,30 @@ type Seq = { sessionEvents: { sequence: number; type?: string; id?: string } };
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i}`).join(" ");
 const seqs = (c: Collected<Seq>) => c.results.map((r) => r.data!.sessionEvents.sequence);
+
+
+/** A GraphQL SSE subscriber that takes the first bytes (the opening ping) and then stops reading. */
+function stalledSse(url: string, query: string, variables: Record<string, unknown>, headers: Record<string, string>): Promise<{ text(): string; ended: Promise<void>; resume(): void }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let ended!: () => void;
+    const done = new Promise<void>((r) => (ended = r));
+    const req = request(`${url}/graphql`, { method: "POST", headers: { accept: "text/event-stream", "content-type": "application/json", ...headers } }, (res) => {
+      if (res.statusCode !== 200) reject(new Error(`answered ${res.statusCode}`));
+      res.on("data", (chunk: Buffer) => {
+        chunks.push(chunk);
+        if (chunks.length === 1) {
+          res.pause();
+          resolve({ text: () => Buffer.concat(chunks).toString("utf8"), ended: done, resume: () => res.resume() });
+        }
+      });
+      res.on("close", ended);
+      res.on("error", () => ended());
+    });
+    req.on("error", reject);
+    req.end(JSON.stringify({ query, variables }));
+  });
+}
 
 for (const backend of await backends()) {
   describe(`shared sessionEvents channels on ${backend.name}`, () => {
@@ -79,6 +104,29 @@ for (const backend of await backends()) {
       await eventually(() => channels() === 0 && server.app.bus.listenerCount() === 0 && server.app.services.events.activeStreams() === 0, 10_000, "channels back to 0");
     });
 
+    it("GraphQL SSE subscribers share the channel with graphql-ws ones: identical payloads, and a joiner with after: N mid-turn gets exactly the rest", { timeout: 60_000 }, async () => {
+      const sessionId = await createSession(url, {}, A);
+      const sse = [0, 1, 2].map(() => subscribeSse<Seq>(url, WITH_ID, { s: sessionId, a: 0 }, A));
+      const ws = subscribeWs<Seq>(client(A), WITH_ID, { s: sessionId, a: 0 });
+      await eventually(() => server.app.services.events.activeStreams() === 4 && server.app.bus.listenerCount() === 1, 10_000, "four members, one listener");
+      expect(channels()).toBe(1);
+      await sendText(url, sessionId, words(200), {}, A);
+      await new Promise((r) => setTimeout(r, 50));
+      const after = Math.max(0, (await sessionState(url, sessionId, A)).lastSequence - 5);
+      const late = subscribeSse<Seq>(url, WITH_ID, { s: sessionId, a: after }, A);
+      const last = await settled(url, sessionId, 300, A);
+      expect(channels()).toBe(1); // one execution per live event for all five
+      for (const sub of [...sse, ws, late]) await sub.until((r) => r.at(-1)?.data?.sessionEvents.sequence === last, 15_000);
+      for (const sub of [...sse, ws]) expect(seqs(sub)).toEqual(range(1, last));
+      expect(seqs(late)).toEqual(range(after + 1, last));
+      // The same payload, event for event, on both transports.
+      const payloads = (c: Collected<Seq>) => c.results.map((r) => JSON.stringify(r));
+      for (const sub of [...sse.slice(1), ws]) expect(payloads(sub)).toEqual(payloads(sse[0]!));
+      expect(payloads(late)).toEqual(payloads(sse[0]!).slice(after));
+      for (const sub of [...sse, ws, late]) sub.stop();
+      await eventually(() => channels() === 0 && server.app.bus.listenerCount() === 0 && server.app.services.events.activeStreams() === 0, 10_000, "channels back to 0");
+    });
+
     it("other documents, other variables and other tenants get channels of their own, each with its own stream", { timeout: 60_000 }, async () => {
       const sA = await createSession(url, {}, A);
       const sB = await createSession(url, {}, B);
@@ -124,7 +172,9 @@ for (const backend of await backends()) {
       clients.push(stalled);
       const slow = subscribeWs<Seq>(stalled, WITH_DATA, { s: sessionId });
       const reader = subscribeWs<Seq>(client(A), WITH_DATA, { s: sessionId });
-      await eventually(() => server.app.services.events.activeStreams() === 2, 10_000, "two members");
+      const slowSse = await stalledSse(url, WITH_DATA, { s: sessionId }, A);
+      await eventually(() => server.app.services.events.activeStreams() === 3, 10_000, "three members");
+      expect(channels()).toBe(1);
       (paused as unknown as { _socket: import("node:net").Socket })._socket.pause();
       // 20 MB of live events: far past the loopback socket buffers and the 2 MiB bound.
       // Paced, so a client reading in this same process (and thread) keeps up.
@@ -141,6 +191,16 @@ for (const backend of await backends()) {
       expect(closed!.code).toBe(1013);
       expect(closed!.reason).toMatch(/too slow.*resubscribe with after: \d+/);
       expect(seqs(slow)).toEqual(seqs(slow).length ? range(seqs(slow)[0]!, seqs(slow).at(-1)!) : []);
+      // The stalled SSE member: what it got is gapless, then the error result naming where to resume, then `complete`.
+      slowSse.resume();
+      await slowSse.ended;
+      const frames = slowSse.text().split("\n\n").filter((f) => f.startsWith("event: "));
+      expect(frames.at(-1)).toBe("event: complete\ndata:");
+      const results = frames.slice(0, -1).map((f) => JSON.parse(f.slice("event: next\ndata: ".length)) as { data?: Seq; errors?: { message: string; extensions: { code: string } }[] });
+      expect(results.at(-1)!.errors![0]!.extensions.code).toBe("CONFLICT");
+      expect(results.at(-1)!.errors![0]!.message).toMatch(/too slow.*resubscribe with after: \d+/);
+      const sseSeqs = results.slice(0, -1).map((r) => r.data!.sessionEvents.sequence);
+      expect(sseSeqs).toEqual(sseSeqs.length ? range(sseSeqs[0]!, sseSeqs.at(-1)!) : []);
       reader.stop();
       await eventually(() => channels() === 0 && server.app.bus.listenerCount() === 0, 10_000, "channels back to 0");
     });
