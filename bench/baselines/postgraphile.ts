@@ -5,12 +5,12 @@
 // (PEER_HISTORY_QUERY in bench/scenarios/history.ts).
 import "./promise-with-resolvers.js";
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { postgraphile } from "postgraphile";
 import { grafserv } from "postgraphile/grafserv/node";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import { makePgService } from "postgraphile/adaptors/pg";
 import { installMemoryProbe } from "../lib/memory-probe.js";
+import { serveBaseline } from "../lib/baseline-server.js";
 
 installMemoryProbe();
 
@@ -28,12 +28,4 @@ const server = createServer();
 const serv = pgl.createServ(grafserv);
 serv.addTo(server);
 await pgl.getSchema(); // build the schema before reporting ready
-server.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
-  const { port } = server.address() as AddressInfo;
-  process.stdout.write(`${JSON.stringify({ benchReady: `http://127.0.0.1:${port}` })}\n`);
-});
-process.on("SIGTERM", () => {
-  server.closeAllConnections();
-  server.close();
-  void Promise.resolve(pgl.release()).finally(() => process.exit(0));
-});
+serveBaseline(server, () => pgl.release());

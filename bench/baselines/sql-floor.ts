@@ -8,9 +8,9 @@
 //                                                insert event + message + queued turn
 //   POST /append         {"sessionId"}          one output.message.delta event appended
 import { createServer, type IncomingMessage } from "node:http";
-import type { AddressInfo } from "node:net";
 import { appendDelta, connectFloorDb, floorId as id } from "../lib/floor-db.js";
 import { installMemoryProbe } from "../lib/memory-probe.js";
+import { serveBaseline } from "../lib/baseline-server.js";
 
 installMemoryProbe();
 
@@ -67,12 +67,4 @@ const server = createServer(async (req, res) => {
   }
 });
 
-server.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
-  const { port } = server.address() as AddressInfo;
-  process.stdout.write(`${JSON.stringify({ benchReady: `http://127.0.0.1:${port}` })}\n`);
-});
-process.on("SIGTERM", () => {
-  server.closeAllConnections();
-  server.close();
-  void db.close().finally(() => process.exit(0));
-});
+serveBaseline(server, () => db.close());

@@ -17,11 +17,11 @@
 //        time, then sent to the sockets subscribed with `variables.id` equal to
 //        the session id; frame k of a stream is due k × delayMs after its start.
 import { createServer, type IncomingMessage } from "node:http";
-import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { WebSocketServer, type WebSocket } from "ws";
 import { appendDelta, connectFloorDb } from "../lib/floor-db.js";
 import { installMemoryProbe } from "../lib/memory-probe.js";
+import { serveBaseline } from "../lib/baseline-server.js";
 
 installMemoryProbe();
 const db = await connectFloorDb();
@@ -108,8 +108,4 @@ wss.on("connection", (socket) => {
   socket.on("close", () => subscribers.delete(socket));
 });
 
-server.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
-  const { port } = server.address() as AddressInfo;
-  process.stdout.write(`${JSON.stringify({ benchReady: `http://127.0.0.1:${port}` })}\n`);
-});
-process.on("SIGTERM", () => void (db?.close() ?? Promise.resolve()).finally(() => process.exit(0)));
+serveBaseline(server, () => db?.close());

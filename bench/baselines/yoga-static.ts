@@ -6,11 +6,11 @@
 // `data.session.messages.nodes` as Parley answered them (with __typename,
 // which graphql-js' default type resolver uses for the unions).
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
 import { createSchema, createYoga } from "graphql-yoga";
 import { JSONResolver } from "graphql-scalars";
 import { installMemoryProbe } from "../lib/memory-probe.js";
+import { serveBaseline } from "../lib/baseline-server.js";
 
 installMemoryProbe();
 
@@ -47,8 +47,4 @@ const yoga = createYoga({
 });
 
 const server = createServer(yoga);
-server.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
-  const { port } = server.address() as AddressInfo;
-  process.stdout.write(`${JSON.stringify({ benchReady: `http://127.0.0.1:${port}` })}\n`);
-});
-process.on("SIGTERM", () => process.exit(0));
+serveBaseline(server);
