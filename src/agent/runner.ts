@@ -11,7 +11,7 @@ import { inBackground } from "../db/lanes.js";
 import type { Logger } from "../log.js";
 import type { TurnScheduler } from "../service/context.js";
 import type { Store } from "../store/index.js";
-import { CANCELLED_BY_CLIENT, type Turn } from "../store/turns.js";
+import { CANCELLED_BY_CLIENT, type ClaimedTurn, type Turn } from "../store/turns.js";
 import { runTurn, TurnAbort, type TurnDeps, type TurnOutcome } from "./turn.js";
 
 export interface RunnerOptions {
@@ -31,6 +31,10 @@ export interface RunnerOptions {
 export interface RunnerObserver {
   turnEnded?(outcome: TurnOutcome, seconds: number): void;
 }
+
+/** A user message delivered STARTED while a turn runs: an INTERRUPT (the statement that logged it flagged the turn). */
+const interruptsTurn = (e: StoredEvent) =>
+  e.type === "input.message" && (e.data as { message?: { delivery?: unknown } }).message?.delivery === "started";
 
 interface ActiveTurn {
   turnId: string;
@@ -182,7 +186,7 @@ export class TurnRunner implements TurnScheduler {
     }
   }
 
-  private async execute(turn: Turn): Promise<void> {
+  private async execute(turn: ClaimedTurn): Promise<void> {
     const controller = new AbortController();
     const started = performance.now();
     const check = async () => {
@@ -195,9 +199,13 @@ export class TurnRunner implements TurnScheduler {
       }
     };
     const renew = setInterval(check, Math.max(50, Math.floor(this.options.leaseMs / 3)));
-    // An INTERRUPT message flags this turn in the statement that logs it: look at once.
+    // An INTERRUPT message flags this turn in the statement that logs it: look at once. Only
+    // an interrupt is delivered STARTED while this turn runs; queued and steered messages
+    // (a busy session gets many) need no look, and one look in flight covers any that arrive.
+    let looking: Promise<void> | null = null;
     const unlisten = this.options.sessionEvents?.(turn.sessionId, (appended) => {
-      if (!controller.signal.aborted && appended.some((e) => e.type === "input.message")) void check();
+      if (controller.signal.aborted || looking || !appended.some(interruptsTurn)) return;
+      looking = check().finally(() => (looking = null));
     });
     const done = runTurn({ ...this.deps, leaseOwner: this.instanceId }, turn, controller.signal);
     this.active.set(turn.sessionId, { turnId: turn.id, controller, done });

@@ -12,7 +12,7 @@ import { newId } from "../ids.js";
 import type { Logger } from "../log.js";
 import { agentSnapshot } from "../domain/agents.js";
 import type { Store } from "../store/index.js";
-import type { Turn } from "../store/turns.js";
+import type { ClaimedTurn } from "../store/turns.js";
 import type { Model } from "../store/models.js";
 import { DeltaWriter } from "./delta-writer.js";
 import { DriverError, type AgentDriver, type StepContinuation } from "./drivers/driver.js";
@@ -53,12 +53,11 @@ const SAFE_MESSAGES: Record<TurnErrorCode, string> = {
   model_unavailable: "The requested model is not available on this server.",
 };
 
-export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): Promise<TurnOutcome> {
+export async function runTurn(deps: TurnDeps, turn: ClaimedTurn, signal: AbortSignal): Promise<TurnOutcome> {
   const { store } = deps;
-  // A turn acts for no caller: it reads its session and input as the system does.
-  const read = await store.system.turnInput(turn.inputMessageId);
-  if (!read) return "abandoned"; // the session was deleted meanwhile
-  const { input, session } = read;
+  // The claim read the turn's input and session (a turn acts for no caller).
+  const { input, session } = turn;
+  if (!input || !session) return "abandoned"; // the session was deleted meanwhile
   const sessionId = session.id;
   const controls = input.controls ?? {};
   const ctx = { turnId: turn.id, inputMessageId: input.id };
@@ -77,9 +76,10 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
   let iterations = 0;
   let disclosure: Disclosure = effectiveDisclosure(controls.error_disclosure, "standard");
 
-  const end = async (last: NewEvent, status: "COMPLETED" | "FAILED" | "CANCELLED", unlessSteered = false): Promise<boolean> => {
+  /** Ends the turn with `last` and session.idled (after `leading`, in the same statement); false if it was not ours to end. */
+  const end = async (last: NewEvent, status: "COMPLETED" | "FAILED" | "CANCELLED", unlessSteered = false, leading: NewEvent[] = []): Promise<boolean> => {
     const idled = events.sessionIdled(ctx, iterations, usage);
-    const appended = await appendWithStart([last, idled], { endTurn: { id: turn.id, status, leaseOwner: deps.leaseOwner, unlessSteered } });
+    const appended = await appendWithStart([...leading, last, idled], { endTurn: { id: turn.id, status, leaseOwner: deps.leaseOwner, unlessSteered } });
     return appended.length > 0;
   };
   const fail = async (code: TurnErrorCode, detail?: string | null, safeMessage = SAFE_MESSAGES[code]) => {
@@ -177,22 +177,22 @@ export async function runTurn(deps: TurnDeps, turn: Turn, signal: AbortSignal): 
       signal.throwIfAborted();
 
       const message = agentMessage(sessionId, stepMessageId, turn.id, stepWriter.text || result.text, result);
-      await append([events.outputMessageCompleted(ctx, message, result.usage)]);
+      const completed = events.outputMessageCompleted(ctx, message, result.usage);
       writer = null;
-      history.push(message);
       usage = addUsage(usage, result.usage);
       if (result.toolCalls.length === 0) {
-        // A STEER message no step has seen yet gets one more step, if the limit allows; else it runs as its own turn next.
+        // The final answer goes out with the turn's end, in one statement. A STEER message no
+        // step has seen yet gets one more step, if the limit allows; else it runs as its own turn next.
         const roomForMore = iterations < agent.maxIterations;
-        const done = await end(
-          events.turnCompleted(ctx, { iterations, durationMs: Date.now() - startedAt, usage, finalMessageId: message.id }),
-          "COMPLETED",
-          roomForMore,
-        );
-        if (done) return "completed";
-        if (roomForMore && (await store.system.turns.hasSteeredWaiting(turn.id))) continue;
-        return "abandoned";
+        const turnCompleted = events.turnCompleted(ctx, { iterations, durationMs: Date.now() - startedAt, usage, finalMessageId: message.id });
+        if (await end(turnCompleted, "COMPLETED", roomForMore, [completed])) return "completed";
+        if (!roomForMore || !(await store.system.turns.hasSteeredWaiting(turn.id))) return "abandoned";
+        await append([completed]); // this step's answer, then the step for the steered message
+        history.push(message);
+        continue;
       }
+      await append([completed]);
+      history.push(message);
       // Calls that wait get their tool.call_requested first (in call order); the others run now.
       // A call the provider already ran (an upstream agent's own tool) never waits.
       const waiting = result.toolCalls.flatMap((call) => {

@@ -6,7 +6,6 @@ import { randomBytes } from "node:crypto";
 import type { Prisma } from "../db/client.js";
 import type { DirectSql } from "../db/direct.js";
 import { messageFromEvent, type Message } from "../domain/messages.js";
-import type { Session } from "../generated/prisma/client.js";
 import { SystemEvents, toStoredEvent } from "./events.js";
 import { insertMessages, MESSAGE_COLUMNS, messageRecord } from "./rows.js";
 import { TurnStore } from "./turns.js";
@@ -21,25 +20,8 @@ export class SystemStore {
     private readonly prisma: Prisma,
     private readonly sql: DirectSql,
   ) {
-    this.turns = new TurnStore(prisma);
+    this.turns = new TurnStore(prisma, sql);
     this.events = new SystemEvents(prisma);
-  }
-
-  /**
-   * A turn's input message with its session, whoever owns it: every turn
-   * starts with this one read (fixed SQL on the driver, src/db/direct.ts).
-   */
-  async turnInput(inputMessageId: string): Promise<{ input: Message; session: Session } | null> {
-    type Row = Message & { session: Omit<Session, "createdAt" | "updatedAt"> & { createdAt: string; updatedAt: string } };
-    const [row] = await this.sql.$queryRawUnsafe<Row[]>(
-      `SELECT ${MESSAGE_COLUMNS.replaceAll(/"(\w+)"/g, 'm."$1"')}, to_jsonb(s) AS "session"
-         FROM "Message" m JOIN "Session" s ON s."id" = m."sessionId" WHERE m."id" = $1`,
-      inputMessageId,
-    );
-    if (!row) return null;
-    const { session, ...input } = row;
-    // jsonb spells timestamps as text.
-    return { input, session: { ...session, createdAt: new Date(session.createdAt), updatedAt: new Date(session.updatedAt) } };
   }
 
   /**

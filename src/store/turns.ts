@@ -3,19 +3,31 @@
 // lease held by one process, and ends COMPLETED | FAILED | CANCELLED (by the
 // append that logs its end). SYSTEM functions, unscoped: the turn runner
 // acts for no caller (services check ownership before they ask it anything).
+// What every turn runs (claim, lease, steered messages) is fixed SQL on the
+// driver (src/db/direct.ts); the rest goes through Prisma.
 import type { Prisma } from "../db/client.js";
-import type { Turn, TurnStatus } from "../generated/prisma/client.js";
+import type { DirectSql } from "../db/direct.js";
+import type { Session, Turn, TurnStatus } from "../generated/prisma/client.js";
 import type { Message } from "../domain/messages.js";
 import { isUniqueViolation } from "../db/errors.js";
 import { MESSAGE_COLUMNS } from "./rows.js";
 
 export type { Turn, TurnStatus };
 
+/** A row read through to_jsonb: timestamps come back as text. */
+type JsonRow<T> = Omit<T, "createdAt" | "updatedAt"> & { createdAt: string; updatedAt: string };
+
+/** A turn just claimed, with what it starts from. */
+export type ClaimedTurn = Turn & { input: Message | null; session: Session | null };
+
 /** turn.cancelled's reason for cancelTurn and the REST cancel (SPEC §4). */
 export const CANCELLED_BY_CLIENT = "cancelled by client";
 
 export class TurnStore {
-  constructor(private readonly prisma: Prisma) {}
+  constructor(
+    private readonly prisma: Prisma,
+    private readonly sql: DirectSql,
+  ) {}
 
   /**
    * Takes the session's next queued turn if none is running or waiting, in
@@ -26,24 +38,36 @@ export class TurnStore {
    * can disagree with it when two messages race for the session's row lock. The partial unique index of migration 0005 allows one RUNNING
    * turn per session, so two instances racing here never both win: the loser
    * matches nothing or hits the index, and gets null. Lease times use the
-   * database clock, so instances with skewed clocks agree.
+   * database clock, so instances with skewed clocks agree. The claimed turn
+   * comes with its input message and its session (null only if they are gone),
+   * which is all a turn reads before its first step: one statement.
    */
-  async claimNext(sessionId: string, leaseOwner: string, leaseMs: number): Promise<Turn | null> {
+  async claimNext(sessionId: string, leaseOwner: string, leaseMs: number): Promise<ClaimedTurn | null> {
+    type Row = Turn & { input: JsonRow<Message> | null; session: JsonRow<Session> | null };
     try {
-      const rows = await this.prisma.$queryRawUnsafe<Turn[]>(
-        `UPDATE "Turn" SET "status" = 'RUNNING', "leaseOwner" = $2, "leaseUntil" = now() + ($3::int * interval '1 millisecond'),
-                "startedAt" = now(), "cancelRequested" = false, "cancelReason" = NULL
-          WHERE "id" = (SELECT t."id" FROM "Turn" t JOIN "Message" m ON m."id" = t."inputMessageId"
-                         WHERE t."sessionId" = $1 AND t."status" = 'QUEUED'
-                         ORDER BY t."resuming" DESC, COALESCE(t."queueRank", m."sequence"), m."sequence" LIMIT 1)
-            AND "status" = 'QUEUED'
-            AND NOT EXISTS (SELECT 1 FROM "Turn" WHERE "sessionId" = $1 AND "status" IN ('RUNNING', 'WAITING'))
-          RETURNING *`,
+      const [row] = await this.sql.$queryRawUnsafe<Row[]>(
+        `WITH claimed AS (
+           UPDATE "Turn" SET "status" = 'RUNNING', "leaseOwner" = $2, "leaseUntil" = now() + ($3::int * interval '1 millisecond'),
+                  "startedAt" = now(), "cancelRequested" = false, "cancelReason" = NULL
+            WHERE "id" = (SELECT t."id" FROM "Turn" t JOIN "Message" m ON m."id" = t."inputMessageId"
+                           WHERE t."sessionId" = $1 AND t."status" = 'QUEUED'
+                           ORDER BY t."resuming" DESC, COALESCE(t."queueRank", m."sequence"), m."sequence" LIMIT 1)
+              AND "status" = 'QUEUED'
+              AND NOT EXISTS (SELECT 1 FROM "Turn" WHERE "sessionId" = $1 AND "status" IN ('RUNNING', 'WAITING'))
+            RETURNING *)
+         SELECT c.*, to_jsonb(m) AS "input", to_jsonb(s) AS "session"
+           FROM claimed c LEFT JOIN "Message" m ON m."id" = c."inputMessageId" LEFT JOIN "Session" s ON s."id" = c."sessionId"`,
         sessionId,
         leaseOwner,
         leaseMs,
       );
-      return rows[0] ?? null;
+      if (!row) return null;
+      const { input, session, ...turn } = row;
+      return {
+        ...turn,
+        input: input && { ...input, createdAt: new Date(input.createdAt) },
+        session: session && { ...session, createdAt: new Date(session.createdAt), updatedAt: new Date(session.updatedAt) },
+      };
     } catch (error) {
       if (isUniqueViolation(error)) return null; // another instance claimed a turn of this session first
       throw error;
@@ -52,7 +76,7 @@ export class TurnStore {
 
   /** Extends the lease. "lost" when the turn is no longer ours (recovered elsewhere); a requested cancel comes with its reason. */
   async renewLease(turnId: string, leaseOwner: string, leaseMs: number): Promise<"held" | "lost" | { cancel: string }> {
-    const rows = await this.prisma.$queryRawUnsafe<{ cancelRequested: boolean; cancelReason: string | null }[]>(
+    const rows = await this.sql.$queryRawUnsafe<{ cancelRequested: boolean; cancelReason: string | null }[]>(
       `UPDATE "Turn" SET "leaseUntil" = now() + ($3::int * interval '1 millisecond')
         WHERE "id" = $1 AND "leaseOwner" = $2 AND "status" = 'RUNNING' RETURNING "cancelRequested", "cancelReason"`,
       turnId,
@@ -82,7 +106,7 @@ export class TurnStore {
    * it" follows from the log. Only while the turn is ours; oldest first.
    */
   takeSteered(turnId: string, leaseOwner: string, beforeSequence: number): Promise<Message[]> {
-    return this.prisma.$queryRawUnsafe<Message[]>(
+    return this.sql.$queryRawUnsafe<Message[]>(
       `WITH taken AS (
          UPDATE "Turn" s SET "status" = 'STEERED', "endedAt" = now()
            FROM "Message" m
@@ -98,7 +122,11 @@ export class TurnStore {
 
   /** Whether a STEER message still waits for a step of this turn. */
   async hasSteeredWaiting(turnId: string): Promise<boolean> {
-    return (await this.prisma.turn.count({ where: { steeredIntoId: turnId, status: "QUEUED" } })) > 0;
+    const [row] = await this.sql.$queryRawUnsafe<{ waiting: boolean }[]>(
+      `SELECT EXISTS (SELECT 1 FROM "Turn" WHERE "steeredIntoId" = $1 AND "status" = 'QUEUED') AS "waiting"`,
+      turnId,
+    );
+    return row!.waiting;
   }
 
   /**
