@@ -75,3 +75,43 @@ for (const backend of await backends()) {
     });
   });
 }
+
+// A busy session gets messages while its turn streams: each costs its one statement, and the running turn
+// does not go to the database for them (only an INTERRUPT makes it look at its cancel flag).
+for (const backend of await backends()) {
+  describe(`messages queued behind a running turn on ${backend.name}`, () => {
+    let server: TestServer;
+    const statements = statementCounter();
+
+    beforeAll(async () => {
+      server = await startServer(backend, { DEMO_DELAY_MS: "150", TURN_LEASE_MS: "3600000", TOOL_WAIT_TIMEOUT_MS: "3600000" }, { onQuery: statements.onQuery });
+    }, 60_000);
+    afterAll(async () => {
+      await server?.close();
+      await backend.cleanup();
+    });
+
+    it("cost one statement each while the turn streams", async () => {
+      const sessionId = await createSession(server.url);
+      const client = wsClient(server.url);
+      const sub = subscribeWs<{ sessionEvents: { type: string; sequence: number } }>(client, EVENTS, { sessionId });
+      const types = () => sub.results.map((r) => r.data!.sessionEvents.type);
+      try {
+        await sendText(server.url, sessionId, "Please summarise the latest figures for the quarterly report and list the open questions.");
+        await sub.until(() => types().includes("output.message.delta"));
+        const before = statements.count - statements.deltaWrites;
+        for (let i = 0; i < 5; i++) await sendText(server.url, sessionId, `queued ${i}`);
+        const used = statements.count - statements.deltaWrites - before;
+        await sub.until(() => types().includes("turn.completed"));
+        // The five were logged while the first turn still streamed.
+        const seen = types();
+        expect(seen.lastIndexOf("input.message")).toBeLessThan(seen.indexOf("turn.completed"));
+        expect(used).toBe(5);
+      } finally {
+        sub.stop();
+        await client.dispose();
+      }
+    });
+  });
+}
+
