@@ -56,7 +56,12 @@ export interface AppOptions {
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
-  const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, onQuery: options.onQuery });
+  const db = await openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    onQuery: options.onQuery,
+    onWarning: (message, err) => logger.warn({ err }, message),
+  });
   const cleanup: (() => Promise<unknown>)[] = [() => db.close()];
   try {
     return await wire(config, logger, db, cleanup);

@@ -138,7 +138,7 @@ export async function seedSession(db: Database, events: number, title = "bench")
   return { id, events, messages };
 }
 
-/** Refreshes planner statistics after a bulk load (autovacuum would, later). */
+/** Refreshes planner statistics after a bulk load (later, autovacuum would on PostgreSQL, and Parley's periodic ANALYZE on PGlite). */
 export async function analyze(db: Database): Promise<void> {
   await db.prisma.$executeRawUnsafe(`ANALYZE "Session", "Event", "Message", "Turn"`);
 }

@@ -11,6 +11,7 @@ import { migrate } from "./migrate.js";
 import { lockDataDir } from "./lock.js";
 import { directPg, directPGlite, type DirectSql } from "./direct.js";
 import { pgliteWithLanes } from "./pglite-lanes.js";
+import { ANALYZE_EVERY_MS, keepStatistics } from "./pglite-statistics.js";
 
 export type Prisma = PrismaClient;
 
@@ -40,6 +41,10 @@ export interface DatabaseOptions {
   backgroundPoolSize?: number;
   /** Called with every SQL statement sent, by Prisma or the direct path (tests count them). */
   onQuery?: ((sql: string) => void) | undefined;
+  /** PGlite: how often its planner statistics are refreshed (src/db/pglite-statistics.ts). */
+  analyzeEveryMs?: number;
+  /** Told of background maintenance that failed (it is retried on its next round). */
+  onWarning?: (message: string, error: unknown) => void;
 }
 
 /**
@@ -64,7 +69,7 @@ const MIGRATION_LOCK_KEY = 7_274_319_001;
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   return options.databaseUrl
     ? openPostgres(options.databaseUrl, options.poolSize ?? 10, options.backgroundPoolSize ?? 4, options.onQuery)
-    : openPGlite(options.dataDir, options.onQuery);
+    : openPGlite(options);
 }
 
 async function openPostgres(connectionString: string, max: number, backgroundMax: number, onQuery?: (sql: string) => void): Promise<Database> {
@@ -97,23 +102,26 @@ async function openPostgres(connectionString: string, max: number, backgroundMax
   };
 }
 
-async function openPGlite(dataDir: string, onQuery?: (sql: string) => void): Promise<Database> {
+async function openPGlite({ dataDir, onQuery, analyzeEveryMs = ANALYZE_EVERY_MS, onWarning }: DatabaseOptions): Promise<Database> {
   const inMemory = dataDir.startsWith("memory://");
   const dir = inMemory ? dataDir : resolve(dataDir, "pglite");
   // PGlite's own mkdir is not recursive.
   if (!inMemory) mkdirSync(dir, { recursive: true });
   const unlock = inMemory ? () => {} : lockDataDir(resolve(dataDir));
   const pglite = new PGlite(dir);
+  let laned: PGlite;
+  let stopStatistics: () => Promise<void>;
   try {
     await pglite.waitReady;
     await migrate({ exec: (sql) => pglite.exec(sql), query: async (sql) => (await pglite.query(sql)).rows as never[] });
+    // Requests go ahead of the turns' writes on PGlite's one connection (src/db/lanes.ts).
+    laned = pgliteWithLanes(pglite);
+    stopStatistics = await keepStatistics(laned, analyzeEveryMs, (error) => onWarning?.("refreshing PGlite's planner statistics failed", error));
   } catch (error) {
     await pglite.close().catch(() => {});
     unlock();
     throw error;
   }
-  // Requests go ahead of the turns' writes on PGlite's one connection (src/db/lanes.ts).
-  const laned = pgliteWithLanes(pglite);
   const prisma = prismaClient(new PrismaPGlite(laned), onQuery);
   return {
     prisma,
@@ -122,6 +130,7 @@ async function openPGlite(dataDir: string, onQuery?: (sql: string) => void): Pro
     location: dir,
     ping: async () => void (await pglite.query("SELECT 1")),
     close: async () => {
+      await stopStatistics();
       await prisma.$disconnect();
       await pglite.close();
       unlock();
