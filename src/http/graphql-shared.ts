@@ -37,6 +37,8 @@ export interface SharedDeps {
   logger: Logger;
   imageLinks: ImageLinks;
   actorFor(req: { headers: Record<string, string | string[] | undefined> }): Promise<Actor>;
+  /** Counts a subscription that joined a channel, as yoga's operation reports count the others. */
+  started(): void;
 }
 
 export interface SharedOperation {
@@ -114,6 +116,7 @@ export async function joinSharedChannel(deps: SharedDeps, op: SharedOperation, m
     context: () => createContext({ actor, services: deps.services, requestId, imageUrl }),
     run,
   });
+  deps.started();
   return true;
 }
 

@@ -125,8 +125,6 @@ class SseMember implements GraphQLMember {
 export interface SharedSseDeps extends SharedDeps {
   config: Pick<Config, "MAX_BODY_BYTES">;
   allowedOrigin: OriginPolicy;
-  /** Counts the subscription as yoga's operation reports do. */
-  started(): void;
 }
 
 export interface SharedSse {
@@ -159,7 +157,6 @@ export function sharedSse(deps: SharedSseDeps, yoga: GraphQLServer): SharedSse {
       return false;
     }
     member.start();
-    deps.started();
     return true;
   };
 

@@ -28,6 +28,7 @@ import { originPolicy, refusedOrigin } from "./origin.js";
 import { hostPolicy } from "./host-guard.js";
 import { SharedMember, type MemberHost, type OperationLog } from "./graphql-ws-shared.js";
 import { joinSharedChannel, type SharedDeps } from "./graphql-shared.js";
+import { subscriptionStarted } from "./metrics.js";
 
 /** The graphql-ws close code for a missing or bad key (SPEC §7). */
 export const WS_FORBIDDEN = 4403;
@@ -159,7 +160,13 @@ export function mountGraphQLWs(deps: GraphQLDeps, yoga: GraphQLServer, server: S
   const allowedOrigin = originPolicy(config);
   const hostAllowed = hostPolicy(config);
   const hub: Hub = { logger };
-  const sharedDeps: SharedDeps = { services: deps.services, logger, imageLinks: deps.imageLinks, actorFor: (req) => deps.auth.actorFor(req as never) };
+  const sharedDeps: SharedDeps = {
+    services: deps.services,
+    logger,
+    imageLinks: deps.imageLinks,
+    actorFor: (req) => deps.auth.actorFor(req as never),
+    started: () => subscriptionStarted(deps.metrics),
+  };
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.MAX_BODY_BYTES, handleProtocols });
   const connections = new WeakMap<WebSocket, Connection>();
 

@@ -15,7 +15,7 @@ import { schema } from "../graphql/schema.js";
 import type { Logger } from "../log.js";
 import type { Services } from "../service/index.js";
 import type { Auth } from "./auth.js";
-import type { Metrics } from "./metrics.js";
+import { subscriptionStarted, type Metrics } from "./metrics.js";
 import { errorCodesOf, useOperationNotes, useOperationReports, type OperationNote } from "../graphql/observability.js";
 import { graphiqlOptions, renderGraphiQL } from "./graphiql.js";
 import { useDocumentLimits } from "./graphql-limits.js";
@@ -65,7 +65,7 @@ export function mountGraphQL(deps: GraphQLDeps, server: Server): { route: Route;
       actorFor: (req) => deps.auth.actorFor(req as never),
       config: deps.config,
       allowedOrigin: originPolicy(deps.config),
-      started: () => deps.metrics.graphqlOperations.inc({ type: "subscription", outcome: "success" }),
+      started: () => subscriptionStarted(deps.metrics),
     },
     yoga,
   );

@@ -75,6 +75,9 @@ export function createMetrics(options: { queuedTurns: () => Promise<number>; run
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
+/** A subscription served by a shared channel (graphql-ws or GraphQL SSE): counted once, as yoga counts the others. */
+export const subscriptionStarted = (metrics: Metrics) => metrics.graphqlOperations.inc({ type: "subscription", outcome: "success" });
+
 export function metricsRoute(metrics: Metrics) {
   return async (req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> => {
     if (path !== "/metrics" || (req.method !== "GET" && req.method !== "HEAD")) return false;

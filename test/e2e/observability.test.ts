@@ -106,6 +106,33 @@ for (const backend of await backends()) {
         expect(count(after, "mutation", "success") - count(before, "mutation", "success")).toBe(1);
       });
 
+      it("graphql_operations_total counts subscriptions over graphql-ws and GraphQL SSE (shared channels) once each", async () => {
+        const subscriptions = async () => sample(await metrics(), "graphql_operations_total", { type: "subscription", outcome: "success" }) ?? 0;
+        const active = async () => sample(await metrics(), "subscriptions_active");
+        const activeBefore = await active();
+        const before = await subscriptions();
+        const sessionId = await createSession(url);
+        const query = `subscription($s: ID!) { sessionEvents(sessionId: $s) { sequence } }`;
+        const client = wsClient(url);
+        const ws = subscribeWs(client, query, { s: sessionId });
+        const sse = new AbortController();
+        const res = await fetch(`${url}/graphql`, {
+          method: "POST",
+          headers: { accept: "text/event-stream", "content-type": "application/json" },
+          body: JSON.stringify({ query, variables: { s: sessionId } }),
+          signal: sse.signal,
+        });
+        expect(res.headers.get("content-type")).toContain("text/event-stream");
+        try {
+          await eventually(async () => (await subscriptions()) - before === 2, 10_000, "both subscriptions to be counted");
+        } finally {
+          sse.abort();
+          ws.stop();
+          await client.dispose();
+        }
+        await eventually(async () => (await active()) === activeBefore, 10_000, "both subscriptions to end");
+      });
+
       it("ws_connections and subscriptions_active follow a live graphql-ws subscription", async () => {
         const gauges = async () => {
           const text = await metrics();
