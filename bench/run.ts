@@ -400,12 +400,18 @@ async function writePhase(): Promise<void> {
           results.add("write", { scenario, metric: "createMessage p99 ack", unit: "ms", value: parleyResult.ack.p99, better: "lower", baseline: { ...base, value: f.createMessage.p99 } });
           results.add("write", { scenario, metric: "createMessage/s", unit: "", value: parleyResult.ack.rps, better: "higher", baseline: { ...base, value: f.createMessage.rps } });
           results.add("write", { scenario, metric: "events appended/s", unit: "", value: parleyResult.eventsPerSecond, better: "higher", baseline: { name: `1-event appends, SQL floor, ${backend.name}`, value: f.append.rps } });
-          // PGlite runs the database inside the server process, so its CPU counts everything; on PostgreSQL it does not.
-          if (backend.name === "pglite" && Number.isFinite(parleyResult.ack.cpuMsPerRequest) && Number.isFinite(f.createMessage.cpuMsPerRequest)) {
-            results.add("write", { scenario, metric: "server CPU per message (+ its turn)", unit: "ms", value: parleyResult.ack.cpuMsPerRequest, better: "lower", baseline: { ...base, value: f.createMessage.cpuMsPerRequest } });
+          // PGlite runs the database inside the server process, so its CPU counts everything; on PostgreSQL
+          // both sides count their own process only (the database's CPU is the PostgreSQL server's).
+          if (Number.isFinite(parleyResult.cpuMsPerMessageAndTurn) && Number.isFinite(f.createMessage.cpuMsPerRequest)) {
+            results.add("write", { scenario, metric: "server CPU per message (+ its turn)", unit: "ms", value: parleyResult.cpuMsPerMessageAndTurn, better: "lower", baseline: { ...base, value: f.createMessage.cpuMsPerRequest } });
           }
           results.scenario("write").details[backend.name] = {
-            parley: { ack: loadDetails(parleyResult.ack), eventsAppended: parleyResult.eventsAppended, eventsPerSecond: Math.round(parleyResult.eventsPerSecond) },
+            parley: {
+              ack: loadDetails(parleyResult.ack),
+              eventsAppended: parleyResult.eventsAppended,
+              eventsPerSecond: Math.round(parleyResult.eventsPerSecond),
+              serverCpuMsPerMessageAndTurn: Math.round(parleyResult.cpuMsPerMessageAndTurn * 100) / 100,
+            },
             floor: { createMessage: loadDetails(f.createMessage), append: loadDetails(f.append) },
           };
         } finally {

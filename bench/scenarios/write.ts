@@ -2,9 +2,11 @@
 // posts createMessage as fast as it is acknowledged; every message queues a
 // demo turn (no delay) that streams its reply, so acknowledgements compete
 // with streaming turns for the database. Events appended per second are read
-// from the sessions' lastSequence before and after the measured run.
+// from the sessions' lastSequence before and after the measured run, which
+// starts once the warm-up's turns have run; the CPU a message and its turn
+// cost is counted until the window's turns have all run too.
 import { gql } from "../lib/graphql.js";
-import { load, type LoadResult } from "../lib/http-load.js";
+import { cpuMs, load, type LoadResult } from "../lib/http-load.js";
 import type { LoadShape } from "./history.js";
 import { createSession } from "./live.js";
 
@@ -25,10 +27,26 @@ async function lastSequences(base: string, sessionIds: string[]): Promise<number
   return Object.values(data).reduce((sum, s) => sum + (s?.lastSequence ?? 0), 0);
 }
 
+/** Resolves once no turn is queued or running (the server's own gauges on /metrics). */
+async function drained(base: string): Promise<void> {
+  const gauge = (text: string, name: string) => Number(text.split("\n").find((line) => line.startsWith(`${name} `))?.split(" ")[1] ?? Number.NaN);
+  for (const deadline = Date.now() + 300_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 50))) {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    if (gauge(text, "turns_queued") === 0 && gauge(text, "turns_running") === 0) return;
+  }
+  throw new Error("the write path's turns did not drain within 5 minutes");
+}
+
 export interface WriteResult {
   ack: LoadResult;
   eventsAppended: number;
   eventsPerSecond: number;
+  /**
+   * Server CPU from the window's start until every turn of its messages has
+   * run, per message: what a message and its turn cost (the window's own CPU
+   * per ack counts only the turns that kept up).
+   */
+  cpuMsPerMessageAndTurn: number;
 }
 
 export async function parleyWrite(base: string, sessionIds: string[], shape: LoadShape): Promise<WriteResult> {
@@ -36,6 +54,7 @@ export async function parleyWrite(base: string, sessionIds: string[], shape: Loa
   let after = 0;
   let t0 = 0;
   let t1 = 0;
+  let cpu0 = Number.NaN;
   const ack = await load({
     url: `${base}/graphql`,
     bodyFor: (c) => JSON.stringify({ query: CREATE_MESSAGE, variables: { input: { sessionId: sessionIds[c % sessionIds.length], message: { content: [{ text: { text: WRITE_TEXT } }] } } } }),
@@ -46,7 +65,9 @@ export async function parleyWrite(base: string, sessionIds: string[], shape: Loa
     onMeasure: async (phase) => {
       await shape.onMeasure?.(phase);
       if (phase === "start") {
+        await drained(base); // the warm-up's turns are not the window's
         before = await lastSequences(base, sessionIds);
+        cpu0 = cpuMs(shape.pid);
         t0 = performance.now();
       } else {
         t1 = performance.now();
@@ -55,7 +76,9 @@ export async function parleyWrite(base: string, sessionIds: string[], shape: Loa
     },
   });
   const eventsAppended = after - before;
-  return { ack, eventsAppended, eventsPerSecond: eventsAppended / ((t1 - t0) / 1000) };
+  await drained(base);
+  const cpuMsPerMessageAndTurn = ack.requests ? (cpuMs(shape.pid) - cpu0) / ack.requests : Number.NaN;
+  return { ack, eventsAppended, eventsPerSecond: eventsAppended / ((t1 - t0) / 1000), cpuMsPerMessageAndTurn };
 }
 
 export interface FloorWriteResult {
