@@ -61,6 +61,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     dataDir: config.DATA_DIR,
     onQuery: options.onQuery,
     onWarning: (message, err) => logger.warn({ err }, message),
+    // Without its database worker the process could only fail every request: better to exit and be restarted.
+    onCrash: (err) => {
+      logger.fatal({ err }, "database lost, exiting");
+      process.exit(1);
+    },
   });
   const cleanup: (() => Promise<unknown>)[] = [() => db.close()];
   try {

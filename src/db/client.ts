@@ -2,7 +2,7 @@
 // server when DATABASE_URL is set. Migrates, then hands back one PrismaClient.
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { PGlite } from "@electric-sql/pglite";
+import type { PGlite } from "@electric-sql/pglite";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
@@ -11,6 +11,7 @@ import { migrate } from "./migrate.js";
 import { lockDataDir } from "./lock.js";
 import { directPg, directPGlite, type DirectSql } from "./direct.js";
 import { pgliteWithLanes } from "./pglite-lanes.js";
+import { startPGliteWorker, type PGliteClient } from "./pglite-worker.js";
 import { ANALYZE_EVERY_MS, keepStatistics } from "./pglite-statistics.js";
 
 export type Prisma = PrismaClient;
@@ -45,6 +46,8 @@ export interface DatabaseOptions {
   analyzeEveryMs?: number;
   /** Told of background maintenance that failed (it is retried on its next round). */
   onWarning?: (message: string, error: unknown) => void;
+  /** PGlite: its worker thread died after opening; every query fails from then on. */
+  onCrash?: ((error: Error) => void) | undefined;
 }
 
 /**
@@ -102,14 +105,17 @@ async function openPostgres(connectionString: string, max: number, backgroundMax
   };
 }
 
-async function openPGlite({ dataDir, onQuery, analyzeEveryMs = ANALYZE_EVERY_MS, onWarning }: DatabaseOptions): Promise<Database> {
+async function openPGlite({ dataDir, onQuery, analyzeEveryMs = ANALYZE_EVERY_MS, onWarning, onCrash }: DatabaseOptions): Promise<Database> {
   const inMemory = dataDir.startsWith("memory://");
   const dir = inMemory ? dataDir : resolve(dataDir, "pglite");
   // PGlite's own mkdir is not recursive.
   if (!inMemory) mkdirSync(dir, { recursive: true });
   const unlock = inMemory ? () => {} : lockDataDir(resolve(dataDir));
-  const pglite = new PGlite(dir);
-  let laned: PGlite;
+  // Statements run in a worker thread, off the event loop (src/db/pglite-worker.ts).
+  // A failure while opening reaches the caller as the open's error instead.
+  let opened = false;
+  const pglite = startPGliteWorker(dir, (error) => opened && onCrash?.(error));
+  let laned: PGliteClient;
   let stopStatistics: () => Promise<void>;
   try {
     await pglite.waitReady;
@@ -122,13 +128,15 @@ async function openPGlite({ dataDir, onQuery, analyzeEveryMs = ANALYZE_EVERY_MS,
     unlock();
     throw error;
   }
-  const prisma = prismaClient(new PrismaPGlite(laned), onQuery);
+  opened = true;
+  // The adapter is typed for a PGlite; it calls only what the facade has (query, exec, transaction).
+  const prisma = prismaClient(new PrismaPGlite(laned as PGlite), onQuery);
   return {
     prisma,
     sql: directPGlite(laned, onQuery),
     kind: "pglite",
     location: dir,
-    ping: async () => void (await pglite.query("SELECT 1")),
+    ping: () => pglite.ping(),
     close: async () => {
       await stopStatistics();
       await prisma.$disconnect();

@@ -7,8 +7,8 @@
 // Used only by src/store, and only for fixed statements; Prisma stays the
 // data layer for everything else.
 import { createHash } from "node:crypto";
-import type { PGlite } from "@electric-sql/pglite";
 import type pg from "pg";
+import type { PGliteClient } from "./pglite-worker.js";
 
 /** Runs one fixed statement; the same call shape as Prisma's, so it fits where a SqlClient does. */
 export interface DirectSql {
@@ -61,7 +61,7 @@ class PreparedNames {
 /** PostgreSQL's "cached plan must not change result type" (feature_not_supported). */
 const isStalePlan = (error: unknown) => (error as { code?: string })?.code === "0A000" && /cached plan/.test((error as Error).message);
 
-export function directPGlite(pglite: PGlite, onQuery?: (sql: string) => void): DirectSql {
+export function directPGlite(pglite: PGliteClient, onQuery?: (sql: string) => void): DirectSql {
   return {
     async $queryRawUnsafe<T>(sql: string, ...params: unknown[]) {
       onQuery?.(sql);

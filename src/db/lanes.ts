@@ -1,5 +1,5 @@
-// Two lanes to the embedded database, which runs one statement at a time on
-// the event-loop thread: a caller's request (interactive, the default) goes
+// Two lanes to the embedded database, which runs one statement at a time (in
+// its worker thread, src/db/pglite-worker.ts): a caller's request (interactive, the default) goes
 // ahead of the turn runner's streaming writes (background), so an
 // acknowledgement waits for at most the statement in progress, not for every
 // other session's queued deltas. The lane is the async context's, so a whole

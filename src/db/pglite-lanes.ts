@@ -2,19 +2,15 @@
 // path both use, so every statement and transaction takes its turn by lane.
 // PGlite itself already runs one query or transaction at a time (a plain
 // query waits for an open transaction); the gate only chooses who goes next.
-import type { PGlite } from "@electric-sql/pglite";
 import { enableLanes, LaneGate } from "./lanes.js";
+import type { PGliteClient } from "./pglite-worker.js";
 
-export function pgliteWithLanes(pglite: PGlite): PGlite {
+export function pgliteWithLanes(pglite: PGliteClient): PGliteClient {
   enableLanes();
   const gate = new LaneGate();
-  return new Proxy(pglite, {
-    get(target, prop, receiver) {
-      if (prop === "query") return (...args: Parameters<PGlite["query"]>) => gate.run(() => target.query(...args));
-      if (prop === "exec") return (...args: Parameters<PGlite["exec"]>) => gate.run(() => target.exec(...args));
-      if (prop === "transaction") return (...args: Parameters<PGlite["transaction"]>) => gate.run(() => target.transaction(...args));
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  return {
+    query: (...args) => gate.run(() => pglite.query(...args)),
+    exec: (...args) => gate.run(() => pglite.exec(...args)),
+    transaction: (...args) => gate.run(() => pglite.transaction(...args)),
+  };
 }

@@ -5,10 +5,11 @@ import { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inBackground } from "../../src/db/lanes.js";
 import { pgliteWithLanes } from "../../src/db/pglite-lanes.js";
+import type { PGliteClient } from "../../src/db/pglite-worker.js";
 
 describe("PGlite lanes", () => {
   let raw: PGlite;
-  let db: PGlite;
+  let db: PGliteClient;
   beforeAll(async () => {
     raw = new PGlite("memory://");
     await raw.waitReady;
