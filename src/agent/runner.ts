@@ -201,11 +201,22 @@ export class TurnRunner implements TurnScheduler {
     const renew = setInterval(check, Math.max(50, Math.floor(this.options.leaseMs / 3)));
     // An INTERRUPT message flags this turn in the statement that logs it: look at once. Only
     // an interrupt is delivered STARTED while this turn runs; queued and steered messages
-    // (a busy session gets many) need no look, and one look in flight covers any that arrive.
-    let looking: Promise<void> | null = null;
+    // (a busy session gets many) need no look. One look at a time, and one more after it
+    // when another interrupt came meanwhile (the look in flight may have read before its flag).
+    let looking = false;
+    let again = false;
+    const look = async () => {
+      looking = true;
+      do {
+        again = false;
+        await check();
+      } while (again && !controller.signal.aborted);
+      looking = false;
+    };
     const unlisten = this.options.sessionEvents?.(turn.sessionId, (appended) => {
-      if (controller.signal.aborted || looking || !appended.some(interruptsTurn)) return;
-      looking = check().finally(() => (looking = null));
+      if (controller.signal.aborted || !appended.some(interruptsTurn)) return;
+      if (looking) again = true;
+      else void look();
     });
     const done = runTurn({ ...this.deps, leaseOwner: this.instanceId }, turn, controller.signal);
     this.active.set(turn.sessionId, { turnId: turn.id, controller, done });
