@@ -81,22 +81,33 @@ for (const backend of await backends()) {
       const early = [subscribeWs<Seq>(ws, DELTAS, { s: sessionId, a: 0 }), subscribeWs<Seq>(ws, DELTAS, { s: sessionId })];
       await eventually(() => server.app.services.events.activeStreams() === 2 && server.app.bus.listenerCount() === 1, 10_000, "two members, one listener");
       expect(channels()).toBe(1);
-      await sendText(url, sessionId, words(300), {}, A); // ~100 deltas at 3 ms
+      await sendText(url, sessionId, words(600), {}, A); // ~200 deltas at 3 ms
       // Mid-turn joiners: replaying from 0, from where the log is now, and live only.
-      const mid: { sub: Collected<Seq>; after: number | null }[] = [];
+      // A live-only joiner starts where the channel is when it joins: after the
+      // log's sequence before it subscribed, at most one past the log's sequence
+      // once it is a member (past the turn's end if the turn beat it there).
+      const mid: { sub: Collected<Seq>; after: number | null; before: number; joined: number }[] = [];
       for (let i = 0; i < 6; i++) {
         await new Promise((r) => setTimeout(r, 25));
-        const { lastSequence } = await sessionState(url, sessionId, A);
-        const after = i % 3 === 0 ? 0 : i % 3 === 1 ? Math.max(0, lastSequence - 5) : null;
-        mid.push({ sub: subscribeWs<Seq>(client(A), DELTAS, after === null ? { s: sessionId } : { s: sessionId, a: after }), after });
+        const before = (await sessionState(url, sessionId, A)).lastSequence;
+        const after = i % 3 === 0 ? 0 : i % 3 === 1 ? Math.max(0, before - 5) : null;
+        const sub = subscribeWs<Seq>(client(A), DELTAS, after === null ? { s: sessionId } : { s: sessionId, a: after });
+        await eventually(() => server.app.services.events.activeStreams() === 3 + i, 10_000, `joiner ${i} a member`);
+        mid.push({ sub, after, before, joined: (await sessionState(url, sessionId, A)).lastSequence });
       }
       const last = await settled(url, sessionId, 300, A);
       expect(channels()).toBe(1); // every one of them on the same channel
-      for (const { sub, after } of [{ sub: early[0]!, after: 0 }, ...mid]) {
+      for (const { sub, after } of [{ sub: early[0]!, after: 0 }, ...mid.filter((m) => m.after !== null)]) {
         await sub.until((r) => r.at(-1)?.data?.sessionEvents.sequence === last, 15_000);
+        expect(seqs(sub)).toEqual(range(after! + 1, last));
+      }
+      for (const { sub, before, joined } of mid.filter((m) => m.after === null)) {
+        if (joined < last) await sub.until((r) => r.at(-1)?.data?.sessionEvents.sequence === last, 15_000);
         const got = seqs(sub);
-        if (after === null) expect(got).toEqual(range(got[0]!, last));
-        else expect(got).toEqual(range(after + 1, last));
+        const from = got[0] ?? last + 1;
+        expect(from).toBeGreaterThan(before);
+        expect(from).toBeLessThanOrEqual(joined + 1);
+        expect(got).toEqual(range(from, last));
       }
       await early[1]!.until((r) => r.at(-1)?.data?.sessionEvents.sequence === last, 15_000);
       expect(seqs(early[1]!)).toEqual(range(seqs(early[1]!)[0]!, last));
