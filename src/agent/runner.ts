@@ -177,7 +177,8 @@ export class TurnRunner implements TurnScheduler {
       await this.acquireSlot();
       try {
         if (this.stopping) return;
-        const turn = await this.store.system.turns.claimNext(sessionId, this.instanceId, this.options.leaseMs);
+        const { historyLimit, defaultModelId } = this.deps;
+        const turn = await this.store.system.turns.claimNext(sessionId, this.instanceId, this.options.leaseMs, { historyLimit, defaultModelId });
         if (!turn) return;
         await this.execute(turn);
       } finally {

@@ -2,7 +2,7 @@
 // then model steps (started / deltas / completed) and their tool calls, until
 // the model answers without tools or the iteration limit; then the turn's end
 // event and session.idled, appended atomically with the Turn row's new status.
-import { defaultAgent, type AgentSnapshot } from "../domain/agents.js";
+import { agentSnapshot, defaultAgent, type AgentSnapshot } from "../domain/agents.js";
 import { waitKind, withTurnControls, type PendingKind, type ToolCall } from "../domain/pending-calls.js";
 import { isJsonObject, type Disclosure, type JsonObject } from "../domain/content.js";
 import { addUsage, events, zeroUsage, type NewEvent, type TurnErrorCode, type Usage } from "../domain/events.js";
@@ -10,7 +10,6 @@ import { discloseError, effectiveDisclosure } from "../domain/disclosure.js";
 import { messageFromEvent, newMessage, type Message, type NewMessage } from "../domain/messages.js";
 import { newId } from "../ids.js";
 import type { Logger } from "../log.js";
-import { agentSnapshot } from "../domain/agents.js";
 import type { Store } from "../store/index.js";
 import type { ClaimedTurn } from "../store/turns.js";
 import type { Model } from "../store/models.js";
@@ -89,7 +88,10 @@ export async function runTurn(deps: TurnDeps, turn: ClaimedTurn, signal: AbortSi
 
   // The agent is resolved once, at turn.started: an update or delete during the turn (or its waits) does not change it.
   const resuming = turn.resuming && turn.agent !== null;
-  const agent = resuming ? (turn.agent as unknown as AgentSnapshot) : withTurnControls(await resolveAgent(deps, session), controls);
+  // The session's agent came with the claim; one it names that is gone means the default agent.
+  const agent = resuming
+    ? (turn.agent as unknown as AgentSnapshot)
+    : withTurnControls(turn.sessionAgent ? agentSnapshot(turn.sessionAgent) : defaultAgent(deps.maxIterations), controls);
   // The default agent offers the built-ins only; an agent, what its patterns select (MCP tools included).
   // Asked per step: MCP servers come and go.
   const offeredTools = () => (agent.id === null ? deps.tools.defaultTools() : deps.tools.select(agent.tools));
@@ -102,12 +104,15 @@ export async function runTurn(deps: TurnDeps, turn: ClaimedTurn, signal: AbortSi
     starting = [events.turnStarted(turn.id, input.id, agent.id), events.sessionActivated(turn.id, input.id)];
   }
 
-  const model = await store.models.get(controls.model_id ?? agent.modelId ?? session.modelId ?? deps.defaultModelId);
+  // The claim brought every model this can pick.
+  const modelId = controls.model_id ?? agent.modelId ?? session.modelId ?? deps.defaultModelId;
+  const model = turn.models.find((m) => m.id === modelId);
   if (model) disclosure = effectiveDisclosure(controls.error_disclosure, lower(model.maxErrorDisclosure));
   const driver = model && deps.driverFor(model.provider);
   if (!model || !driver) return fail("model_unavailable", model ? `provider ${model.provider} is not configured` : "model not found");
 
-  let history = await loadHistory(store, input, turn.id, deps.historyLimit, !turn.resuming);
+  // The claim read the history before the input; a turn that never waited has taken in no STEER message yet.
+  let history = conversation(turn.history, input, turn.id, turn.resuming ? await store.system.turns.steeredInto(turn.id) : []);
   /** STEER messages logged before this step began join its history, after the last step's tool results (SPEC §11). */
   const takeSteered = async (stepStarted: number) => {
     history.push(...(await store.system.turns.takeSteered(turn.id, deps.leaseOwner, stepStarted)));
@@ -272,23 +277,20 @@ function agentMessage(
   });
 }
 
-/** The session's agent, or the default agent when it names none (or its agent was deleted). */
-async function resolveAgent(deps: TurnDeps, session: { ownerId: string; agentId: string | null }): Promise<AgentSnapshot> {
-  const stored = session.agentId ? await deps.store.agents.get(session.ownerId, session.agentId) : null;
-  return stored ? agentSnapshot(stored) : defaultAgent(deps.maxIterations);
+/** After a wait: the conversation rebuilt from the log, the STEER messages its steps took in included. */
+async function loadHistory(store: Store, input: Message, turnId: string, limit: number): Promise<NewMessage[]> {
+  const [messages, steered] = await Promise.all([store.system.historyBefore(input, limit), store.system.turns.steeredInto(turnId)]);
+  return conversation(messages, input, turnId, steered);
 }
 
 /**
- * The conversation a step sees: earlier messages (without user messages still
- * queued behind this one), then this turn's input, then what this turn has
- * said and got so far (a resumed turn rebuilds its history from the log).
- * `fresh`: the turn has run no step yet.
+ * The conversation a step sees: earlier messages (historyBeforeSql), then
+ * this turn's input, then what this turn has said and got so far (a resumed
+ * turn's, from the log) with the STEER messages its steps took in.
  */
-async function loadHistory(store: Store, input: Message, turnId: string, limit: number, fresh = false): Promise<NewMessage[]> {
-  // A turn that never waited has taken in no STEER message yet: no step of it ran (a turn that started and died is not run again).
-  const [messages, steered] = await Promise.all([store.system.historyBefore(input, limit), fresh ? [] : store.system.turns.steeredInto(turnId)]);
+function conversation(before: readonly Message[], input: Message, turnId: string, steered: readonly (Message & { seenBy: string | null })[]): NewMessage[] {
   const ours = (m: Message) => m.turnId === turnId && m.role !== "USER";
-  return [...messages.filter((m) => !ours(m)), input, ...withSteered(messages.filter(ours), steered)];
+  return [...before.filter((m) => !ours(m)), input, ...withSteered(before.filter(ours), steered)];
 }
 
 /** The turn's own messages with each STEER message it took in placed just before the agent message of the step that first saw it. */

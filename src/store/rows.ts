@@ -7,6 +7,19 @@ import type { Message, NewMessage } from "../domain/messages.js";
 export const MESSAGE_COLUMNS = `"id", "sessionId", "eventId", "sequence", "role", "content", "controls", "externalActor", "metadata",
   "tags", "phase", "thinking", "thinkingSignature", "turnId", "delivery", "createdAt"`;
 
+/**
+ * The newest `limit` messages a turn's model sees before its input (newest
+ * first; the caller orders them): all but the input itself and user messages
+ * still waiting for their turn (logged after it, or before it but queued
+ * behind an INTERRUPT). The arguments are SQL expressions.
+ */
+export const historyBeforeSql = (input: { sessionId: string; id: string; sequence: string }, limit: string) => `
+  SELECT ${MESSAGE_COLUMNS.replaceAll(/"(\w+)"/g, 'h."$1"')} FROM "Message" h
+   WHERE h."sessionId" = ${input.sessionId} AND h."id" <> ${input.id}
+     AND NOT (h."role" = 'USER' AND (h."sequence" > ${input.sequence} OR EXISTS (
+           SELECT 1 FROM "Turn" t WHERE t."inputMessageId" = h."id" AND t."status" = 'QUEUED')))
+   ORDER BY h."sequence" DESC LIMIT ${limit}`;
+
 /** `INSERT INTO "Message" (…) SELECT …` from `jsonb_to_recordset(<records>) AS m`, the sequence given by `sequence`. */
 export const insertMessages = (sessionId: string, records: string, sequence: string, from = "") => `
   INSERT INTO "Message" ("id", "sessionId", "eventId", "sequence", "role", "content", "controls", "externalActor",

@@ -7,7 +7,7 @@ import type { Prisma } from "../db/client.js";
 import type { DirectSql } from "../db/direct.js";
 import { messageFromEvent, type Message } from "../domain/messages.js";
 import { SystemEvents, toStoredEvent } from "./events.js";
-import { insertMessages, MESSAGE_COLUMNS, messageRecord } from "./rows.js";
+import { historyBeforeSql, insertMessages, messageRecord } from "./rows.js";
 import { TurnStore } from "./turns.js";
 
 export class SystemStore {
@@ -24,19 +24,10 @@ export class SystemStore {
     this.events = new SystemEvents(prisma);
   }
 
-  /**
-   * The newest `limit` messages a turn's model sees before its input, oldest
-   * first: all but the input itself and user messages still waiting for
-   * their turn (logged after it, or before it but queued behind an INTERRUPT).
-   */
+  /** The newest `limit` messages a turn's model sees before its input, oldest first (see historyBeforeSql). */
   historyBefore(input: Message, limit: number): Promise<Message[]> {
     return this.sql.$queryRawUnsafe<Message[]>(
-      `SELECT * FROM (SELECT ${MESSAGE_COLUMNS} FROM "Message"
-                       WHERE "sessionId" = $1 AND "id" <> $2
-                         AND NOT ("role" = 'USER' AND ("sequence" > $3 OR EXISTS (
-                               SELECT 1 FROM "Turn" t WHERE t."inputMessageId" = "Message"."id" AND t."status" = 'QUEUED')))
-                       ORDER BY "sequence" DESC LIMIT $4) newest
-        ORDER BY "sequence" ASC`,
+      `SELECT * FROM (${historyBeforeSql({ sessionId: "$1", id: "$2", sequence: "$3" }, "$4")}) newest ORDER BY "sequence" ASC`,
       input.sessionId,
       input.id,
       input.sequence,

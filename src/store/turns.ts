@@ -7,18 +7,35 @@
 // driver (src/db/direct.ts); the rest goes through Prisma.
 import type { Prisma } from "../db/client.js";
 import type { DirectSql } from "../db/direct.js";
-import type { Session, Turn, TurnStatus } from "../generated/prisma/client.js";
+import type { Model, Session, Turn, TurnStatus } from "../generated/prisma/client.js";
+import type { StoredAgent } from "../domain/agents.js";
 import type { Message } from "../domain/messages.js";
 import { isUniqueViolation } from "../db/errors.js";
-import { MESSAGE_COLUMNS } from "./rows.js";
+import { historyBeforeSql, MESSAGE_COLUMNS } from "./rows.js";
 
 export type { Turn, TurnStatus };
 
 /** A row read through to_jsonb: timestamps come back as text. */
-type JsonRow<T> = Omit<T, "createdAt" | "updatedAt"> & { createdAt: string; updatedAt: string };
+type JsonRow<T, Dates extends keyof T> = Omit<T, Dates> & { [K in Dates]: string };
 
-/** A turn just claimed, with what it starts from. */
-export type ClaimedTurn = Turn & { input: Message | null; session: Session | null };
+/** A turn just claimed, with what it starts from (see claimNext). */
+export type ClaimedTurn = Turn & {
+  input: Message | null;
+  session: Session | null;
+  /** The agent the session names (null: none, or it was deleted). */
+  sessionAgent: StoredAgent | null;
+  /** Every model the turn may pick: its message's, its agent's (stored or snapshot), its session's, the default. */
+  models: Model[];
+  /** historyBeforeSql's messages, oldest first. */
+  history: Message[];
+};
+
+/** What a claim reads besides the turn. */
+export interface ClaimOptions {
+  /** How many earlier messages a model step sees. */
+  historyLimit: number;
+  defaultModelId: string;
+}
 
 /** turn.cancelled's reason for cancelTurn and the REST cancel (SPEC §4). */
 export const CANCELLED_BY_CLIENT = "cancelled by client";
@@ -39,11 +56,18 @@ export class TurnStore {
    * turn per session, so two instances racing here never both win: the loser
    * matches nothing or hits the index, and gets null. Lease times use the
    * database clock, so instances with skewed clocks agree. The claimed turn
-   * comes with its input message and its session (null only if they are gone),
-   * which is all a turn reads before its first step: one statement.
+   * comes with everything a turn reads before its first step (its input
+   * message, its session, the session's agent, the models it may pick and the
+   * history before its input): one statement, in one snapshot.
    */
-  async claimNext(sessionId: string, leaseOwner: string, leaseMs: number): Promise<ClaimedTurn | null> {
-    type Row = Turn & { input: JsonRow<Message> | null; session: JsonRow<Session> | null };
+  async claimNext(sessionId: string, leaseOwner: string, leaseMs: number, options: ClaimOptions): Promise<ClaimedTurn | null> {
+    type Row = Turn & {
+      input: JsonRow<Message, "createdAt"> | null;
+      session: JsonRow<Session, "createdAt" | "updatedAt"> | null;
+      sessionAgent: StoredAgent | null;
+      models: JsonRow<Model, "createdAt">[];
+      history: JsonRow<Message, "createdAt">[];
+    };
     try {
       const [row] = await this.sql.$queryRawUnsafe<Row[]>(
         `WITH claimed AS (
@@ -55,18 +79,28 @@ export class TurnStore {
               AND "status" = 'QUEUED'
               AND NOT EXISTS (SELECT 1 FROM "Turn" WHERE "sessionId" = $1 AND "status" IN ('RUNNING', 'WAITING'))
             RETURNING *)
-         SELECT c.*, to_jsonb(m) AS "input", to_jsonb(s) AS "session"
-           FROM claimed c LEFT JOIN "Message" m ON m."id" = c."inputMessageId" LEFT JOIN "Session" s ON s."id" = c."sessionId"`,
+         SELECT c.*, to_jsonb(m) AS "input", to_jsonb(s) AS "session", to_jsonb(a) AS "sessionAgent",
+                (SELECT COALESCE(jsonb_agg(to_jsonb(md)), '[]') FROM "Model" md
+                  WHERE md."id" IN (m."controls"->>'model_id', c."agent"->>'modelId', a."modelId", s."modelId", $5)) AS "models",
+                (SELECT COALESCE(jsonb_agg(to_jsonb(h) ORDER BY h."sequence"), '[]')
+                   FROM (${historyBeforeSql({ sessionId: 'c."sessionId"', id: 'm."id"', sequence: 'm."sequence"' }, "$4")}) h) AS "history"
+           FROM claimed c LEFT JOIN "Message" m ON m."id" = c."inputMessageId" LEFT JOIN "Session" s ON s."id" = c."sessionId"
+           LEFT JOIN "Agent" a ON a."id" = s."agentId" AND a."ownerId" = s."ownerId"`,
         sessionId,
         leaseOwner,
         leaseMs,
+        options.historyLimit,
+        options.defaultModelId,
       );
       if (!row) return null;
-      const { input, session, ...turn } = row;
+      const { input, session, models, history, ...rest } = row;
+      const message = (m: JsonRow<Message, "createdAt">): Message => ({ ...m, createdAt: new Date(m.createdAt) });
       return {
-        ...turn,
-        input: input && { ...input, createdAt: new Date(input.createdAt) },
+        ...rest,
+        input: input && message(input),
         session: session && { ...session, createdAt: new Date(session.createdAt), updatedAt: new Date(session.updatedAt) },
+        models: models.map((m) => ({ ...m, createdAt: new Date(m.createdAt) })),
+        history: history.map(message),
       };
     } catch (error) {
       if (isUniqueViolation(error)) return null; // another instance claimed a turn of this session first

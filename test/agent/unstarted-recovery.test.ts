@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newMessage } from "../../src/domain/messages.js";
 import { newId } from "../../src/ids.js";
+import { DEMO_MODEL_ID } from "../../src/store/models.js";
 import { LOCAL_OWNER } from "../../src/service/index.js";
 import { postgresAvailable, postgresBackend } from "../support/backends.js";
 import { eventually } from "../support/clients.js";
@@ -37,7 +38,7 @@ describe.skipIf(!pg)("recovery of a turn claimed but never started", () => {
     // The acknowledged message and its queued turn, as createMessage stores them, without waking this runner…
     await store.inputMessages.post(session!.ownerId, sessionId, { message, turnId, delivery: "queue", idempotencyKey: null, requestHash: null });
     // …then claimed by an instance that dies at once.
-    const claimed = await store.system.turns.claimNext(sessionId, "inst_dead", 300);
+    const claimed = await store.system.turns.claimNext(sessionId, "inst_dead", 300, { historyLimit: 50, defaultModelId: DEMO_MODEL_ID });
     expect(claimed?.id).toBe(turnId);
 
     const log = await eventually(async () => {

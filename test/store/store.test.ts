@@ -7,6 +7,9 @@ import { createStore, type Store } from "../../src/store/index.js";
 import { events } from "../../src/domain/events.js";
 import type { NewMessage } from "../../src/domain/messages.js";
 import { newId } from "../../src/ids.js";
+import { DEMO_MODEL_ID } from "../../src/store/models.js";
+
+const claim = { historyLimit: 50, defaultModelId: DEMO_MODEL_ID };
 
 /** Stores a user message with its queued turn, as createMessage does. */
 const post = (store: Store, ownerId: string, sessionId: string, text: string, idempotencyKey: string | null = null) => {
@@ -198,15 +201,15 @@ for (const backend of await backends()) {
       }
       // Two racing requests can commit in the other order of their start times.
       await db.prisma.turn.update({ where: { id: queued[0]! }, data: { createdAt: new Date(Date.now() + 60_000) } });
-      expect((await store.system.turns.claimNext(session.id, "me", 60_000))?.id).toBe(queued[0]);
+      expect((await store.system.turns.claimNext(session.id, "me", 60_000, claim))?.id).toBe(queued[0]);
     });
 
     it("ends a turn with its last events only for the lease holder, and only once", async () => {
       const session = await store.sessions.create("owner-a", {});
       const posted = await post(store, "owner-a", session.id, "go");
       const turnId = posted.kind === "stored" ? posted.message.turnId! : "";
-      expect((await store.system.turns.claimNext(session.id, "me", 60_000))?.id).toBe(turnId);
-      expect(await store.system.turns.claimNext(session.id, "other", 60_000)).toBeNull(); // one RUNNING turn per session
+      expect((await store.system.turns.claimNext(session.id, "me", 60_000, claim))?.id).toBe(turnId);
+      expect(await store.system.turns.claimNext(session.id, "other", 60_000, claim)).toBeNull(); // one RUNNING turn per session
       const last = (owner: string) =>
         store.log.append(session.id, [{ type: "turn.completed", context: { turnId }, data: {} }], { endTurn: { id: turnId, status: "COMPLETED", leaseOwner: owner } });
       expect(await last("someone-else")).toEqual([]);
