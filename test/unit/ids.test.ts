@@ -1,6 +1,9 @@
 import { describe, it, expect } from "vitest";
 import { AppError } from "../../src/errors.js";
 import { ID_PREFIXES, isId, newId, parseId, prefixOf } from "../../src/ids.js";
+import { validate as validUuid, version as uuidVersion } from "uuid";
+
+const dashed = (hex: string) => `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 
 const codeOf = (fn: () => unknown): { code?: string; field?: string } => {
   try {
@@ -28,6 +31,29 @@ describe("newId", () => {
     const ids = Array.from({ length: 200 }, () => newId("event"));
     expect([...ids].sort()).toEqual(ids);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("is a valid UUIDv7 to the uuid package, timestamped now", () => {
+    const before = Date.now();
+    const hex = newId("turn").slice("turn_".length);
+    const after = Date.now();
+    expect(validUuid(dashed(hex))).toBe(true);
+    expect(uuidVersion(dashed(hex))).toBe(7);
+    const ms = parseInt(hex.slice(0, 12), 16);
+    expect(ms).toBeGreaterThanOrEqual(before);
+    expect(ms).toBeLessThanOrEqual(after + 1); // a wrapped counter may borrow the next millisecond
+  });
+
+  it("stays unique and ordered across many milliseconds and random-pool refills", () => {
+    const ids: string[] = [];
+    const until = Date.now() + 30;
+    while (Date.now() < until || ids.length < 5000) ids.push(newId("event"));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual(ids);
+    // Each new millisecond starts its counter at random: the bits after the timestamp are not a running count across them.
+    const firstOfMs = ids.filter((id, i) => i === 0 || id.slice(6, 18) !== ids[i - 1]!.slice(6, 18)).map((id) => id.slice(18));
+    expect(new Set(firstOfMs).size).toBe(firstOfMs.length);
+    expect(firstOfMs.length).toBeGreaterThan(5);
   });
 });
 
