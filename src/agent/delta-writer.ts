@@ -1,7 +1,8 @@
-// Persists streamed text deltas without slowing the stream: while one append
-// is in flight, new deltas queue up and go out together in the next one. Idle,
-// each delta is written at once; under load, writes batch themselves — per
-// session here, and across sessions in the log's group commit.
+// Persists streamed text deltas without slowing the stream: deltas pushed in
+// one tick (a burst, several in one chunk of a provider's stream) go out in one
+// write, and while a write is in flight new deltas queue up for the next one.
+// Idle, a delta is written within the tick it came in; under load, writes batch
+// themselves — per session here, and across sessions in the log's group commit.
 import { events } from "../domain/events.js";
 import type { EventLog } from "../store/event-log.js";
 
@@ -34,6 +35,7 @@ export class DeltaWriter {
 
   private async drain(): Promise<void> {
     try {
+      await undefined; // the rest of this tick's deltas join the first write
       while (this.pending.length > 0 && !this.failure) {
         const batch = this.pending.splice(0);
         await this.log.appendDeltas(
