@@ -30,7 +30,8 @@ async function lastSequences(base: string, sessionIds: string[]): Promise<number
 /** Resolves once no turn is queued or running (the server's own gauges on /metrics). */
 async function drained(base: string): Promise<void> {
   const gauge = (text: string, name: string) => Number(text.split("\n").find((line) => line.startsWith(`${name} `))?.split(" ")[1] ?? Number.NaN);
-  for (const deadline = Date.now() + 300_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 50))) {
+  // Every 200 ms: the CPU a /metrics scrape costs the server counts in the message + turn figure.
+  for (const deadline = Date.now() + 300_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 200))) {
     const text = await (await fetch(`${base}/metrics`)).text();
     if (gauge(text, "turns_queued") === 0 && gauge(text, "turns_running") === 0) return;
   }
