@@ -63,13 +63,13 @@ export async function runTurn(deps: TurnDeps, turn: ClaimedTurn, signal: AbortSi
   // turn.started and session.activated go out with the turn's first append (its
   // first step's output.message.started, or its end): one statement fewer.
   let starting: NewEvent[] = [];
-  /** Appends `e` after turn.started and session.activated if they are not logged yet; returns what `e` became. */
+  /** Appends `e` after turn.started and session.activated if they are not logged yet; answers what `e` became. */
   const appendWithStart = async (e: NewEvent[], options?: Parameters<typeof store.log.append>[2]) => {
-    const stored = await store.log.append(sessionId, [...starting, ...e], options);
+    const { stored, lastSteerSequence } = await store.log.appendReading(sessionId, [...starting, ...e], options);
     if (stored.length > 0) starting = [];
-    return stored.slice(stored.length - e.length);
+    return { stored: stored.slice(stored.length - e.length), lastSteerSequence };
   };
-  const append = (e: NewEvent[]) => appendWithStart(e);
+  const append = async (e: NewEvent[]) => (await appendWithStart(e)).stored;
   const startedAt = Date.now();
   let usage: Usage = zeroUsage();
   let iterations = 0;
@@ -79,7 +79,7 @@ export async function runTurn(deps: TurnDeps, turn: ClaimedTurn, signal: AbortSi
   const end = async (last: NewEvent, status: "COMPLETED" | "FAILED" | "CANCELLED", unlessSteered = false, leading: NewEvent[] = []): Promise<boolean> => {
     const idled = events.sessionIdled(ctx, iterations, usage);
     const appended = await appendWithStart([...leading, last, idled], { endTurn: { id: turn.id, status, leaseOwner: deps.leaseOwner, unlessSteered } });
-    return appended.length > 0;
+    return appended.stored.length > 0;
   };
   const fail = async (code: TurnErrorCode, detail?: string | null, safeMessage = SAFE_MESSAGES[code]) => {
     const error = discloseError(disclosure, { code, safeMessage, detail });
@@ -113,9 +113,19 @@ export async function runTurn(deps: TurnDeps, turn: ClaimedTurn, signal: AbortSi
 
   // The claim read the history before the input; a turn that never waited has taken in no STEER message yet.
   let history = conversation(turn.history, input, turn.id, turn.resuming ? await store.system.turns.steeredInto(turn.id) : []);
-  /** STEER messages logged before this step began join its history, after the last step's tool results (SPEC §11). */
-  const takeSteered = async (stepStarted: number) => {
+  /**
+   * STEER messages logged before this step began join its history, after the
+   * last step's tool results (SPEC §11). The step's start answers the newest
+   * STEER's sequence, so the step looks only when one came since the last
+   * look. A STEER into this turn is logged after its claim, so a fresh turn
+   * starts from the claim's value; a resumed one looks at once (some may have
+   * come while it waited).
+   */
+  let steersLookedThrough = turn.resuming ? -1 : session.lastSteerSequence;
+  const takeSteered = async (stepStarted: number, lastSteerSequence: number) => {
+    if (lastSteerSequence <= steersLookedThrough) return;
     history.push(...(await store.system.turns.takeSteered(turn.id, deps.leaseOwner, stepStarted)));
+    steersLookedThrough = lastSteerSequence;
   };
   const hints = { ...(isJsonObject(session.hints) ? session.hints : {}), ...(controls.hints ?? {}) };
   let writer: DeltaWriter | null = null;
@@ -153,8 +163,8 @@ export async function runTurn(deps: TurnDeps, turn: ClaimedTurn, signal: AbortSi
       iterations += 1;
       stepMessageId = newId("message");
       const offered = offeredTools(); // per step: MCP servers come and go
-      const [started] = await append([events.outputMessageStarted(ctx, stepMessageId, model.name, iterations)]);
-      await takeSteered(started!.sequence);
+      const step = await appendWithStart([events.outputMessageStarted(ctx, stepMessageId, model.name, iterations)]);
+      await takeSteered(step.stored[0]!.sequence, step.lastSteerSequence);
       writer = new DeltaWriter(store.log, sessionId, ctx, stepMessageId);
       const stepWriter = writer;
       const result = await driver

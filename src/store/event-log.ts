@@ -38,7 +38,7 @@ WITH fin AS (
          "status" = COALESCE($4::"SessionStatus", "status"),
          "updatedAt" = GREATEST("updatedAt", now())
    WHERE "id" = $1 AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM fin))
-  RETURNING "lastSequence" - $2::int AS base
+  RETURNING "lastSequence" - $2::int AS base, "lastSteerSequence"
 ), ev AS (
   INSERT INTO "Event" ("id", "sessionId", "sequence", "type", "ts", "turnId", "inputMessageId", "data")
   SELECT e.id, $1, seq.base + e.ord, e.type, e.ts, e.turn_id, e.input_message_id, e.data
@@ -46,7 +46,7 @@ WITH fin AS (
       AS e(ord int, id text, type text, ts timestamptz, turn_id text, input_message_id text, data jsonb)
 ), msg AS (${insertMessages("$1", "$6::jsonb", "seq.base + m.ord", "seq,")}
 )
-SELECT base FROM seq`;
+SELECT base, "lastSteerSequence" FROM seq`;
 
 export interface AppendOptions {
   /** Append inside a larger transaction; listeners are then told only when `notify` is called after commit. */
@@ -89,8 +89,17 @@ export class EventLog {
 
   /** Appends events to a session's log atomically, with gapless sequences (see AppendOptions). */
   async append(sessionId: string, newEvents: readonly NewEvent[], options: AppendOptions = {}): Promise<StoredEvent[]> {
+    return (await this.appendReading(sessionId, newEvents, options)).stored;
+  }
+
+  /**
+   * `append`, also answering the session's lastSteerSequence as the append
+   * left it: read under the row lock that orders the log, so every STEER
+   * message logged before these events is counted (a step start asks).
+   */
+  async appendReading(sessionId: string, newEvents: readonly NewEvent[], options: AppendOptions = {}): Promise<{ stored: StoredEvent[]; lastSteerSequence: number }> {
     const { tx, endTurn } = options;
-    if (newEvents.length === 0) return [];
+    if (newEvents.length === 0) return { stored: [], lastSteerSequence: 0 };
     const ts = options.ts ?? new Date();
     const drafts = newEvents.map((e, i) => ({
       ord: i + 1,
@@ -108,7 +117,7 @@ export class EventLog {
     const status = statusAfter(newEvents.map((e) => e.type));
 
     const started = performance.now();
-    const rows = await (tx ?? this.sql).$queryRawUnsafe<{ base: number }[]>(
+    const rows = await (tx ?? this.sql).$queryRawUnsafe<{ base: number; lastSteerSequence: number }[]>(
       APPEND_SQL,
       sessionId,
       drafts.length,
@@ -123,11 +132,12 @@ export class EventLog {
       endTurn?.unlessSteered ?? false,
     );
     this.observeAppend((performance.now() - started) / 1000);
-    const base = rows[0]?.base;
-    if (base === undefined) {
-      if (endTurn) return []; // the turn was not ours to end (or the session is gone)
+    const [row] = rows;
+    if (row === undefined) {
+      if (endTurn) return { stored: [], lastSteerSequence: 0 }; // the turn was not ours to end (or the session is gone)
       throw notFound("Session", sessionId);
     }
+    const base = row.base;
     const stored = drafts.map<StoredEvent>((d) => ({
       id: d.id,
       sessionId,
@@ -138,7 +148,7 @@ export class EventLog {
       data: d.data,
     }));
     if (!tx) this.notify(sessionId, stored);
-    return stored;
+    return { stored, lastSteerSequence: row.lastSteerSequence };
   }
 
   /**
