@@ -12,7 +12,7 @@ import type { Logger } from "../log.js";
 import type { TurnScheduler } from "../service/context.js";
 import type { Store } from "../store/index.js";
 import { CANCELLED_BY_CLIENT, type ClaimedTurn, type Turn } from "../store/turns.js";
-import { runTurn, TurnAbort, type TurnDeps, type TurnOutcome } from "./turn.js";
+import { runTurn, TurnAbort, type TurnDeps, type TurnOutcome, type TurnResult } from "./turn.js";
 
 export interface RunnerOptions {
   concurrency: number;
@@ -39,7 +39,7 @@ const interruptsTurn = (e: StoredEvent) =>
 interface ActiveTurn {
   turnId: string;
   controller: AbortController;
-  done: Promise<TurnOutcome>;
+  done: Promise<TurnResult>;
 }
 
 export class TurnRunner implements TurnScheduler {
@@ -180,14 +180,15 @@ export class TurnRunner implements TurnScheduler {
         const { historyLimit, defaultModelId } = this.deps;
         const turn = await this.store.system.turns.claimNext(sessionId, this.instanceId, this.options.leaseMs, { historyLimit, defaultModelId });
         if (!turn) return;
-        await this.execute(turn);
+        if (await this.execute(turn)) return; // it ended with nothing queued behind it
       } finally {
         this.releaseSlot();
       }
     }
   }
 
-  private async execute(turn: ClaimedTurn): Promise<void> {
+  /** Runs the claimed turn; true when its end found nothing queued behind it. */
+  private async execute(turn: ClaimedTurn): Promise<boolean> {
     const controller = new AbortController();
     const started = performance.now();
     const check = async () => {
@@ -223,13 +224,15 @@ export class TurnRunner implements TurnScheduler {
     this.active.set(turn.sessionId, { turnId: turn.id, controller, done });
     this.logger.info({ sessionId: turn.sessionId, turnId: turn.id, inputMessageId: turn.inputMessageId }, "turn started");
     try {
-      const outcome = await done;
+      const { outcome, nothingQueued } = await done;
       this.logger.info({ sessionId: turn.sessionId, turnId: turn.id, outcome, ms: Math.round(performance.now() - started) }, "turn ended");
       this.observer.turnEnded?.(outcome, (performance.now() - started) / 1000);
+      return nothingQueued;
     } catch (err) {
       // A store failure mid-turn: the lease expires and recovery closes the turn.
       this.logger.error({ err, turnId: turn.id }, "turn crashed; it will be closed as interrupted");
       this.observer.turnEnded?.("abandoned", (performance.now() - started) / 1000);
+      return false;
     } finally {
       clearInterval(renew);
       unlisten?.();

@@ -52,7 +52,23 @@ const SAFE_MESSAGES: Record<TurnErrorCode, string> = {
   model_unavailable: "The requested model is not available on this server.",
 };
 
-export async function runTurn(deps: TurnDeps, turn: ClaimedTurn, signal: AbortSignal): Promise<TurnOutcome> {
+export interface TurnResult {
+  outcome: TurnOutcome;
+  /**
+   * The turn's end found nothing to run next: no other turn was queued at its
+   * claim and no user message was logged since (read under the session's row
+   * lock by the end's own statement), so the runner need not look.
+   */
+  nothingQueued: boolean;
+}
+
+export async function runTurn(deps: TurnDeps, turn: ClaimedTurn, signal: AbortSignal): Promise<TurnResult> {
+  const ended = { nothingQueued: false };
+  const outcome = await turnOutcome(deps, turn, signal, ended);
+  return { outcome, nothingQueued: ended.nothingQueued };
+}
+
+async function turnOutcome(deps: TurnDeps, turn: ClaimedTurn, signal: AbortSignal, ended: { nothingQueued: boolean }): Promise<TurnOutcome> {
   const { store } = deps;
   // The claim read the turn's input and session (a turn acts for no caller).
   const { input, session } = turn;
@@ -65,9 +81,9 @@ export async function runTurn(deps: TurnDeps, turn: ClaimedTurn, signal: AbortSi
   let starting: NewEvent[] = [];
   /** Appends `e` after turn.started and session.activated if they are not logged yet; answers what `e` became. */
   const appendWithStart = async (e: NewEvent[], options?: Parameters<typeof store.log.append>[2]) => {
-    const { stored, lastSteerSequence } = await store.log.appendReading(sessionId, [...starting, ...e], options);
+    const { stored, marks } = await store.log.appendReading(sessionId, [...starting, ...e], options);
     if (stored.length > 0) starting = [];
-    return { stored: stored.slice(stored.length - e.length), lastSteerSequence };
+    return { stored: stored.slice(stored.length - e.length), marks };
   };
   const append = async (e: NewEvent[]) => (await appendWithStart(e)).stored;
   const startedAt = Date.now();
@@ -79,6 +95,7 @@ export async function runTurn(deps: TurnDeps, turn: ClaimedTurn, signal: AbortSi
   const end = async (last: NewEvent, status: "COMPLETED" | "FAILED" | "CANCELLED", unlessSteered = false, leading: NewEvent[] = []): Promise<boolean> => {
     const idled = events.sessionIdled(ctx, iterations, usage);
     const appended = await appendWithStart([...leading, last, idled], { endTurn: { id: turn.id, status, leaseOwner: deps.leaseOwner, unlessSteered } });
+    if (appended.marks) ended.nothingQueued = !turn.othersQueued && appended.marks.lastInputSequence === session.lastInputSequence;
     return appended.stored.length > 0;
   };
   const fail = async (code: TurnErrorCode, detail?: string | null, safeMessage = SAFE_MESSAGES[code]) => {
@@ -164,7 +181,7 @@ export async function runTurn(deps: TurnDeps, turn: ClaimedTurn, signal: AbortSi
       stepMessageId = newId("message");
       const offered = offeredTools(); // per step: MCP servers come and go
       const step = await appendWithStart([events.outputMessageStarted(ctx, stepMessageId, model.name, iterations)]);
-      await takeSteered(step.stored[0]!.sequence, step.lastSteerSequence);
+      await takeSteered(step.stored[0]!.sequence, step.marks!.lastSteerSequence);
       writer = new DeltaWriter(store.log, sessionId, ctx, stepMessageId);
       const stepWriter = writer;
       const result = await driver

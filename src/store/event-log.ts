@@ -18,6 +18,12 @@ export type SqlClient = DirectSql;
 
 export type AppendListener = (sessionId: string, events: StoredEvent[]) => void;
 
+/** The sequences of a session's newest user message and newest STEER message (0: none). */
+export interface InputMarks {
+  lastInputSequence: number;
+  lastSteerSequence: number;
+}
+
 // $7..$11 end a RUNNING turn in the same statement (the append happens only
 // if it did: the lease holder's end, or recovery of an expired lease); unused,
 // they get NULLs and do nothing. A user message and its queued turn have their
@@ -38,7 +44,7 @@ WITH fin AS (
          "status" = COALESCE($4::"SessionStatus", "status"),
          "updatedAt" = GREATEST("updatedAt", now())
    WHERE "id" = $1 AND ($7::text IS NULL OR EXISTS (SELECT 1 FROM fin))
-  RETURNING "lastSequence" - $2::int AS base, "lastSteerSequence"
+  RETURNING "lastSequence" - $2::int AS base, "lastInputSequence", "lastSteerSequence"
 ), ev AS (
   INSERT INTO "Event" ("id", "sessionId", "sequence", "type", "ts", "turnId", "inputMessageId", "data")
   SELECT e.id, $1, seq.base + e.ord, e.type, e.ts, e.turn_id, e.input_message_id, e.data
@@ -46,7 +52,7 @@ WITH fin AS (
       AS e(ord int, id text, type text, ts timestamptz, turn_id text, input_message_id text, data jsonb)
 ), msg AS (${insertMessages("$1", "$6::jsonb", "seq.base + m.ord", "seq,")}
 )
-SELECT base, "lastSteerSequence" FROM seq`;
+SELECT base, "lastInputSequence", "lastSteerSequence" FROM seq`;
 
 export interface AppendOptions {
   /** Append inside a larger transaction; listeners are then told only when `notify` is called after commit. */
@@ -93,13 +99,13 @@ export class EventLog {
   }
 
   /**
-   * `append`, also answering the session's lastSteerSequence as the append
-   * left it: read under the row lock that orders the log, so every STEER
-   * message logged before these events is counted (a step start asks).
+   * `append`, also answering the session's input marks as the append left
+   * them (null when nothing was appended): read under the row lock that orders
+   * the log, so every user message logged before these events is counted.
    */
-  async appendReading(sessionId: string, newEvents: readonly NewEvent[], options: AppendOptions = {}): Promise<{ stored: StoredEvent[]; lastSteerSequence: number }> {
+  async appendReading(sessionId: string, newEvents: readonly NewEvent[], options: AppendOptions = {}): Promise<{ stored: StoredEvent[]; marks: InputMarks | null }> {
     const { tx, endTurn } = options;
-    if (newEvents.length === 0) return { stored: [], lastSteerSequence: 0 };
+    if (newEvents.length === 0) return { stored: [], marks: null };
     const ts = options.ts ?? new Date();
     const drafts = newEvents.map((e, i) => ({
       ord: i + 1,
@@ -117,7 +123,7 @@ export class EventLog {
     const status = statusAfter(newEvents.map((e) => e.type));
 
     const started = performance.now();
-    const rows = await (tx ?? this.sql).$queryRawUnsafe<{ base: number; lastSteerSequence: number }[]>(
+    const rows = await (tx ?? this.sql).$queryRawUnsafe<({ base: number } & InputMarks)[]>(
       APPEND_SQL,
       sessionId,
       drafts.length,
@@ -134,7 +140,7 @@ export class EventLog {
     this.observeAppend((performance.now() - started) / 1000);
     const [row] = rows;
     if (row === undefined) {
-      if (endTurn) return { stored: [], lastSteerSequence: 0 }; // the turn was not ours to end (or the session is gone)
+      if (endTurn) return { stored: [], marks: null }; // the turn was not ours to end (or the session is gone)
       throw notFound("Session", sessionId);
     }
     const base = row.base;
@@ -148,7 +154,7 @@ export class EventLog {
       data: d.data,
     }));
     if (!tx) this.notify(sessionId, stored);
-    return { stored, lastSteerSequence: row.lastSteerSequence };
+    return { stored, marks: { lastInputSequence: row.lastInputSequence, lastSteerSequence: row.lastSteerSequence } };
   }
 
   /**

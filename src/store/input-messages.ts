@@ -22,7 +22,8 @@ import { insertMessages, messageRecord } from "./rows.js";
 // a waiting turn with nothing else queued), QUEUED behind others, STEERED into
 // the open turn; REJECT with an open turn stores nothing. A steered message
 // belongs to the turn it joins (its own Turn row stands by in case no step
-// takes it in) and is the session's lastSteerSequence.
+// takes it in) and is the session's lastSteerSequence; every stored message is
+// its lastInputSequence.
 const POST_SQL = `
 WITH owned AS (
   SELECT "id" FROM "Session" WHERE "id" = $1 AND "ownerId" = $2
@@ -47,6 +48,7 @@ WITH owned AS (
     FROM line
 ), seq AS (
   UPDATE "Session" SET "lastSequence" = "lastSequence" + 1, "messageCount" = "messageCount" + 1,
+                       "lastInputSequence" = "lastSequence" + 1,
                        "lastSteerSequence" = CASE WHEN (SELECT steers_into FROM o) IS NOT NULL THEN "lastSequence" + 1 ELSE "lastSteerSequence" END,
                        "updatedAt" = GREATEST("updatedAt", now())
    WHERE "id" = $1 AND EXISTS (SELECT 1 FROM owned) AND NOT EXISTS (SELECT 1 FROM replay) AND NOT (SELECT rejected FROM o)

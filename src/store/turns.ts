@@ -28,6 +28,8 @@ export type ClaimedTurn = Turn & {
   models: Model[];
   /** historyBeforeSql's messages, oldest first. */
   history: Message[];
+  /** Whether other turns of the session were queued (as of the claim, with session.lastInputSequence). */
+  othersQueued: boolean;
 };
 
 /** What a claim reads besides the turn. */
@@ -57,8 +59,9 @@ export class TurnStore {
    * matches nothing or hits the index, and gets null. Lease times use the
    * database clock, so instances with skewed clocks agree. The claimed turn
    * comes with everything a turn reads before its first step (its input
-   * message, its session, the session's agent, the models it may pick and the
-   * history before its input): one statement, in one snapshot.
+   * message, its session, the session's agent, the models it may pick, the
+   * history before its input, and whether other turns wait): one statement,
+   * in one snapshot.
    */
   async claimNext(sessionId: string, leaseOwner: string, leaseMs: number, options: ClaimOptions): Promise<ClaimedTurn | null> {
     type Row = Turn & {
@@ -67,6 +70,7 @@ export class TurnStore {
       sessionAgent: StoredAgent | null;
       models: JsonRow<Model, "createdAt">[];
       history: JsonRow<Message, "createdAt">[];
+      othersQueued: boolean;
     };
     try {
       const [row] = await this.sql.$queryRawUnsafe<Row[]>(
@@ -83,7 +87,8 @@ export class TurnStore {
                 (SELECT COALESCE(jsonb_agg(to_jsonb(md)), '[]') FROM "Model" md
                   WHERE md."id" IN (m."controls"->>'model_id', c."agent"->>'modelId', a."modelId", s."modelId", $5)) AS "models",
                 (SELECT COALESCE(jsonb_agg(to_jsonb(h) ORDER BY h."sequence"), '[]')
-                   FROM (${historyBeforeSql({ sessionId: 'c."sessionId"', id: 'm."id"', sequence: 'm."sequence"' }, "$4")}) h) AS "history"
+                   FROM (${historyBeforeSql({ sessionId: 'c."sessionId"', id: 'm."id"', sequence: 'm."sequence"' }, "$4")}) h) AS "history",
+                EXISTS (SELECT 1 FROM "Turn" q WHERE q."sessionId" = c."sessionId" AND q."status" = 'QUEUED' AND q."id" <> c."id") AS "othersQueued"
            FROM claimed c LEFT JOIN "Message" m ON m."id" = c."inputMessageId" LEFT JOIN "Session" s ON s."id" = c."sessionId"
            LEFT JOIN "Agent" a ON a."id" = s."agentId" AND a."ownerId" = s."ownerId"`,
         sessionId,

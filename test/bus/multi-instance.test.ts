@@ -357,6 +357,42 @@ for (const kind of ["redis", "postgres"] as const) {
   });
 }
 
+// A turn that ends with nothing queued asks for no next turn; a message posted
+// on another instance while it ran must still run next, at once — not after
+// that instance's lease sweep (a minute here), whose runner found the turn
+// running and left the message to it.
+describe.skipIf(!available.postgres)("a message posted on B while A runs the session's turn", () => {
+  const backend = postgresBackend();
+  let a: App;
+  let b: App;
+
+  beforeAll(async () => {
+    await (await backend.open()).close();
+    const config = loadConfig({ DATABASE_URL: backend.databaseUrl, PUBSUB: "postgres", DEMO_DELAY_MS: "20", LOG_LEVEL: "silent", TURN_LEASE_MS: "60000" });
+    a = await createApp(config);
+    b = await createApp(config);
+    await a.runner.start();
+    await b.runner.start();
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await backend.cleanup();
+  });
+
+  it("runs right after A's turn, on A", async () => {
+    const session = await a.services.sessions.create(actor, {});
+    const events = collect(a, session.id, idled(2));
+    await a.services.messages.create(actor, { sessionId: session.id, message: hello("one two three four five six seven eight nine ten eleven twelve") });
+    await waitFor(async () => (await a.store.system.events.readAfter(session.id, 0)).some((e) => e.type === "output.message.delta"), "A's turn to stream");
+    const queued = await b.services.messages.create(actor, { sessionId: session.id, message: hello("and then") });
+    expect(queued.delivery).toBe("QUEUED"); // behind A's running turn
+    const log = await events; // fails after 15 s: well before B's sweep
+    expect(log.filter((e) => e.type === "turn.completed")).toHaveLength(2);
+    expect(log.filter((e) => e.type === "turn.started").map((e) => e.data.input_message_id)).toEqual([expect.any(String), queued.id]);
+  });
+});
+
 /** Drops the bus's subscriber (Redis) or LISTEN (PostgreSQL) connection from the server side. */
 async function killSubscriberConnection(bus: Bus): Promise<void> {
   if (bus instanceof RedisBus) {

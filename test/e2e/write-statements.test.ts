@@ -14,9 +14,9 @@ const EVENTS = `subscription($sessionId: ID!) { sessionEvents(sessionId: $sessio
 // createMessage: one statement (session, idempotency key, the session's line, the append with its queued turn).
 // The turn: the claim (with its input, its session, its agent, the models it may pick and its history); step
 // started (with turn.started and session.activated; no STEER came, so no look for steered messages); the end
-// (step completed, turn.completed, session.idled); the runner's loop asking for a next turn.
+// (step completed, turn.completed, session.idled; nothing queued, so no look for a next turn).
 // The window opens and closes once the database has gone quiet, so exactly one turn's statements are in it.
-const FIXED = 1 + 1 + 1 + 1 + 1;
+const FIXED = 1 + 1 + 1 + 1;
 for (const backend of await backends()) {
   describe(`write-path statements on ${backend.name}`, () => {
     let server: TestServer;
