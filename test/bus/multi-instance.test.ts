@@ -248,32 +248,32 @@ describe.skipIf(!pgUp)("PostgresBus on its own", () => {
   });
 });
 
+/** Two apps (runners started) on one fresh PostgreSQL database with `settings`, for the enclosing describe. */
+function twoInstances(settings: Record<string, string>): { a: App; b: App } {
+  const backend = postgresBackend();
+  const apps = {} as { a: App; b: App };
+  beforeAll(async () => {
+    await (await backend.open()).close(); // create and migrate the database once
+    const config = loadConfig({ DATABASE_URL: backend.databaseUrl, LOG_LEVEL: "silent", ...settings });
+    apps.a = await createApp(config);
+    apps.b = await createApp(config);
+    await apps.a.runner.start();
+    await apps.b.runner.start();
+  });
+  afterAll(async () => {
+    await apps.a?.close();
+    await apps.b?.close();
+    await backend.cleanup();
+  });
+  return apps;
+}
+
 for (const kind of ["redis", "postgres"] as const) {
   describe.skipIf(!available[kind])(`two instances on one database, PUBSUB=${kind}`, () => {
-    const backend = postgresBackend();
+    const apps = twoInstances({ PUBSUB: kind, REDIS_URL, DEMO_DELAY_MS: "0", TURN_LEASE_MS: "2000" });
     let a: App;
     let b: App;
-
-    beforeAll(async () => {
-      await (await backend.open()).close(); // create and migrate the database once
-      const config = loadConfig({
-        DATABASE_URL: backend.databaseUrl,
-        PUBSUB: kind,
-        REDIS_URL,
-        DEMO_DELAY_MS: "0",
-        LOG_LEVEL: "silent",
-        TURN_LEASE_MS: "2000",
-      });
-      a = await createApp(config);
-      b = await createApp(config);
-      await a.runner.start();
-      await b.runner.start();
-    });
-    afterAll(async () => {
-      await a?.close();
-      await b?.close();
-      await backend.cleanup();
-    });
+    beforeAll(() => void ({ a, b } = apps));
 
     it("a stream on A gets every event appended through B exactly once, in order", async () => {
       const session = await b.services.sessions.create(actor, {});
@@ -362,23 +362,10 @@ for (const kind of ["redis", "postgres"] as const) {
 // that instance's lease sweep (a minute here), whose runner found the turn
 // running and left the message to it.
 describe.skipIf(!available.postgres)("a message posted on B while A runs the session's turn", () => {
-  const backend = postgresBackend();
+  const apps = twoInstances({ PUBSUB: "postgres", DEMO_DELAY_MS: "20", TURN_LEASE_MS: "60000" });
   let a: App;
   let b: App;
-
-  beforeAll(async () => {
-    await (await backend.open()).close();
-    const config = loadConfig({ DATABASE_URL: backend.databaseUrl, PUBSUB: "postgres", DEMO_DELAY_MS: "20", LOG_LEVEL: "silent", TURN_LEASE_MS: "60000" });
-    a = await createApp(config);
-    b = await createApp(config);
-    await a.runner.start();
-    await b.runner.start();
-  });
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await backend.cleanup();
-  });
+  beforeAll(() => void ({ a, b } = apps));
 
   it("runs right after A's turn, on A", async () => {
     const session = await a.services.sessions.create(actor, {});
