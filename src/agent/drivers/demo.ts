@@ -155,5 +155,29 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-const countWords = (text: string) => text.split(/\s+/).filter(Boolean).length;
-const countTokens = (history: readonly NewMessage[]) => history.reduce((n, m) => n + countWords(textOf(m.content)), 0);
+const countWords = (text: string) => countRuns([text]);
+
+/** The history's words: a step reads every message, so this counts without building strings (it ran on every turn). */
+function countTokens(history: readonly NewMessage[]): number {
+  let words = 0;
+  for (const m of history) words += countRuns(m.content.flatMap((p) => (p.type === "text" ? [p.text] : [])));
+  return words;
+}
+
+/** Runs of non-whitespace (what `split(/\s+/)` keeps) in the texts read as one string (textOf joins parts with ""). */
+function countRuns(texts: readonly string[]): number {
+  let runs = 0;
+  let inRun = false;
+  for (const text of texts) {
+    for (let i = 0; i < text.length; i++) {
+      const space = isSpace(text.charCodeAt(i));
+      if (!space && !inRun) runs++;
+      inRun = !space;
+    }
+  }
+  return runs;
+}
+
+/** JavaScript's `\s`: ASCII and Unicode white space and line terminators, and the BOM. */
+const isSpace = (c: number) =>
+  c === 0x20 || (c >= 0x09 && c <= 0x0d) || (c > 0x7f && (c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff));
