@@ -11,7 +11,7 @@ import type { Model, Session, Turn, TurnStatus } from "../generated/prisma/clien
 import type { StoredAgent } from "../domain/agents.js";
 import type { Message } from "../domain/messages.js";
 import { isUniqueViolation } from "../db/errors.js";
-import { historyBeforeSql, MESSAGE_COLUMNS } from "./rows.js";
+import { historyBeforeSql, MESSAGE_COLUMNS, messageFromJsonArray, messageJsonArray } from "./rows.js";
 
 export type { Turn, TurnStatus };
 
@@ -69,7 +69,7 @@ export class TurnStore {
       session: JsonRow<Session, "createdAt" | "updatedAt"> | null;
       sessionAgent: StoredAgent | null;
       models: JsonRow<Model, "createdAt">[];
-      history: JsonRow<Message, "createdAt">[];
+      history: unknown[][];
       othersQueued: boolean;
     };
     try {
@@ -86,7 +86,7 @@ export class TurnStore {
          SELECT c.*, to_jsonb(m) AS "input", to_jsonb(s) AS "session", to_jsonb(a) AS "sessionAgent",
                 (SELECT COALESCE(jsonb_agg(to_jsonb(md)), '[]') FROM "Model" md
                   WHERE md."id" IN (m."controls"->>'model_id', c."agent"->>'modelId', a."modelId", s."modelId", $5)) AS "models",
-                (SELECT COALESCE(jsonb_agg(to_jsonb(h) ORDER BY h."sequence"), '[]')
+                (SELECT COALESCE(json_agg(${messageJsonArray("h")} ORDER BY h."sequence"), '[]')
                    FROM (${historyBeforeSql({ sessionId: 'c."sessionId"', id: 'm."id"', sequence: 'm."sequence"' }, "$4")}) h) AS "history",
                 EXISTS (SELECT 1 FROM "Turn" q WHERE q."sessionId" = c."sessionId" AND q."status" = 'QUEUED' AND q."id" <> c."id") AS "othersQueued"
            FROM claimed c LEFT JOIN "Message" m ON m."id" = c."inputMessageId" LEFT JOIN "Session" s ON s."id" = c."sessionId"
@@ -105,7 +105,7 @@ export class TurnStore {
         input: input && message(input),
         session: session && { ...session, createdAt: new Date(session.createdAt), updatedAt: new Date(session.updatedAt) },
         models: models.map((m) => ({ ...m, createdAt: new Date(m.createdAt) })),
-        history: history.map(message),
+        history: history.map(messageFromJsonArray),
       };
     } catch (error) {
       if (isUniqueViolation(error)) return null; // another instance claimed a turn of this session first
