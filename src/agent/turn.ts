@@ -203,13 +203,14 @@ async function turnOutcome(deps: TurnDeps, turn: ClaimedTurn, signal: AbortSigna
             signal,
           },
           (delta) => stepWriter.push(delta),
-        )
-        .finally(() => stepWriter.flush());
+        );
       continuation = result.continuation;
-      signal.throwIfAborted();
+      signal.throwIfAborted(); // a cancelled step's deltas are flushed below, with its partial answer
 
+      // The deltas not written yet go in the statement that logs the step's completion, ahead of it.
+      const unwritten = await stepWriter.handOver();
       const message = agentMessage(sessionId, stepMessageId, turn.id, stepWriter.text || result.text, result);
-      const completed = events.outputMessageCompleted(ctx, message, result.usage);
+      const completed = [...unwritten, events.outputMessageCompleted(ctx, message, result.usage)];
       writer = null;
       usage = addUsage(usage, result.usage);
       if (result.toolCalls.length === 0) {
@@ -217,13 +218,13 @@ async function turnOutcome(deps: TurnDeps, turn: ClaimedTurn, signal: AbortSigna
         // step has seen yet gets one more step, if the limit allows; else it runs as its own turn next.
         const roomForMore = iterations < agent.maxIterations;
         const turnCompleted = events.turnCompleted(ctx, { iterations, durationMs: Date.now() - startedAt, usage, finalMessageId: message.id });
-        if (await end(turnCompleted, "COMPLETED", roomForMore, [completed])) return "completed";
+        if (await end(turnCompleted, "COMPLETED", roomForMore, completed)) return "completed";
         if (!roomForMore || !(await store.system.turns.hasSteeredWaiting(turn.id))) return "abandoned";
-        await append([completed]); // this step's answer, then the step for the steered message
+        await append(completed); // this step's answer, then the step for the steered message
         history.push(message);
         continue;
       }
-      await append([completed]);
+      await append(completed);
       history.push(message);
       // Calls that wait get their tool.call_requested first (in call order); the others run now.
       // A call the provider already ran (an upstream agent's own tool) never waits.
@@ -256,12 +257,13 @@ async function turnOutcome(deps: TurnDeps, turn: ClaimedTurn, signal: AbortSigna
       }
     }
   } catch (error) {
+    // A step cut short: the deltas it streamed are stored before anything else is logged.
+    await writer?.flush().catch(() => {});
     const abort = signal.aborted ? (signal.reason as TurnAbort) : null;
     if (abort?.kind === "shutdown" || abort?.kind === "lease_lost") return "abandoned"; // closed as interrupted by recovery
     if (abort?.kind === "cancel") {
       // The partial answer is kept: the text streamed so far becomes the agent message.
       if (writer && stepMessageId && writer.text) {
-        await writer.flush().catch(() => {});
         const partial = agentMessage(sessionId, stepMessageId, turn.id, writer.text, { toolCalls: [] });
         partial.metadata = { partial: true };
         await append([events.outputMessageCompleted(ctx, partial, zeroUsage())]);

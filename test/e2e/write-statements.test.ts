@@ -1,7 +1,8 @@
 // What one message and its turn cost the database, counted through the real
 // server (as the DataLoader test counts reads): the fixed statements of
-// createMessage and a turn, plus the delta group writes (one for the deltas
-// of one tick, fewer when sessions batch). A regression that adds a statement fails here.
+// createMessage and a turn, plus the delta group writes (none when a step's
+// deltas all come in its last tick: they go out with its end; fewer than one
+// per tick when sessions batch). A regression that adds a statement fails here.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backends } from "../support/backends.js";
 import { subscribeWs, wsClient } from "../support/clients.js";
@@ -14,7 +15,7 @@ const EVENTS = `subscription($sessionId: ID!) { sessionEvents(sessionId: $sessio
 // createMessage: one statement (session, idempotency key, the session's line, the append with its queued turn).
 // The turn: the claim (with its input, its session, its agent, the models it may pick and its history); step
 // started (with turn.started and session.activated; no STEER came, so no look for steered messages); the end
-// (step completed, turn.completed, session.idled; nothing queued, so no look for a next turn).
+// (the step's deltas, step completed, turn.completed, session.idled; nothing queued, so no look for a next turn).
 // The window opens and closes once the database has gone quiet, so exactly one turn's statements are in it.
 const FIXED = 1 + 1 + 1 + 1;
 for (const backend of await backends()) {
@@ -39,7 +40,7 @@ for (const backend of await backends()) {
       }
     }
 
-    it(`a message and its demo turn cost exactly ${FIXED} statements plus one write for the deltas of one tick`, async () => {
+    it(`a message and its demo turn cost exactly ${FIXED} statements, its deltas going out with the turn's end`, async () => {
       const sessionId = await createSession(server.url);
       const client = wsClient(server.url);
       // From the start of the log (a replay, then live): the first turn may end before the socket is up.
@@ -65,8 +66,8 @@ for (const backend of await backends()) {
         expect(turn[0]).toBe("input.message");
         expect(deltas).toBeGreaterThan(1);
         expect(used).toBeGreaterThan(0); // the counter works
-        expect(deltaWrites).toBe(1); // DEMO_DELAY_MS=0: the driver hands every delta over in one tick
-        expect(used - deltaWrites).toBe(FIXED);
+        expect(deltaWrites).toBe(0); // DEMO_DELAY_MS=0: every delta comes in the step's last tick
+        expect(used).toBe(FIXED);
         console.log(`[${backend.name}] message + turn: ${used} statements (${deltaWrites} delta writes) for ${turn.length} events (${deltas} deltas)`);
       } finally {
         sub.stop();
