@@ -4,7 +4,7 @@ import type { Message as MessageRow } from "../generated/prisma/client.js";
 import type { Message, NewMessage } from "../domain/messages.js";
 
 /** A Message's columns, in the order every read selects them. */
-const MESSAGE_FIELDS = ["id", "sessionId", "eventId", "sequence", "role", "content", "controls", "externalActor", "metadata",
+export const MESSAGE_FIELDS = ["id", "sessionId", "eventId", "sequence", "role", "content", "controls", "externalActor", "metadata",
   "tags", "phase", "thinking", "thinkingSignature", "turnId", "delivery", "createdAt"] as const satisfies readonly (keyof Message)[];
 
 /** Columns a message read selects; the driver returns them as a Message. */
@@ -17,12 +17,17 @@ export const MESSAGE_COLUMNS = MESSAGE_FIELDS.map((f) => `"${f}"`).join(", ");
  */
 export const messageJsonArray = (alias: string) => `json_build_array(${MESSAGE_FIELDS.map((f) => `${alias}."${f}"`).join(", ")})`;
 
-/** A messageJsonArray value back as a Message (its timestamp came as text). */
-export function messageFromJsonArray(values: readonly unknown[]): Message {
-  const message: Record<string, unknown> = {};
-  for (let i = 0; i < MESSAGE_FIELDS.length; i++) message[MESSAGE_FIELDS[i]!] = values[i];
-  message.createdAt = new Date(message.createdAt as string);
-  return message as unknown as Message;
+/**
+ * A messageJsonArray value back as a Message (its timestamp came as text).
+ * Written out in MESSAGE_FIELDS order (test/unit/rows.test.ts checks they
+ * agree): a literal builds 200 messages a turn far faster than keyed stores.
+ */
+export function messageFromJsonArray(v: readonly unknown[]): Message {
+  return {
+    id: v[0], sessionId: v[1], eventId: v[2], sequence: v[3], role: v[4], content: v[5], controls: v[6], externalActor: v[7],
+    metadata: v[8], tags: v[9], phase: v[10], thinking: v[11], thinkingSignature: v[12], turnId: v[13], delivery: v[14],
+    createdAt: new Date(v[15] as string),
+  } as Message;
 }
 
 /**

@@ -5,13 +5,15 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createDemoDriver } from "../../src/agent/drivers/demo.js";
 import { newMessage, type NewMessage } from "../../src/domain/messages.js";
+import { newId } from "../../src/ids.js";
 
 const words = (text: string) => text.split(/\s+/).filter(Boolean).length;
 // Letters, ASCII and Unicode white space, line terminators, the BOM, and characters next to them that are not space.
 const piece = fc.constantFrom("a", "bc", "é", "字", " ", "\t", "\n", "\r", "\v", "\f", "\u00a0", "\u1680", "\u2000", "\u200a", "\u200b", "\u2028", "\u2029", "\u202f", "\u205f", "\u3000", "\ufeff", "\u0085", "\u180e");
 const text = fc.array(piece, { maxLength: 12 }).map((p) => p.join(""));
+// Fresh ids, as stored messages have (the driver remembers each message's count by id).
 const message = (i: number, parts: string[]): NewMessage =>
-  newMessage({ id: `m${i}`, sessionId: "s", role: i % 2 ? "AGENT" : "USER", content: parts.map((t) => ({ type: "text" as const, text: t })) });
+  newMessage({ id: newId("message"), sessionId: "s", role: i % 2 ? "AGENT" : "USER", content: parts.map((t) => ({ type: "text" as const, text: t })) });
 
 async function inputTokens(history: NewMessage[]): Promise<number> {
   const input = newMessage({ id: "input", sessionId: "s", role: "USER", content: [{ type: "text", text: "hello" }] });
@@ -32,6 +34,13 @@ describe("demo driver usage", () => {
       }),
       { seed: 19, numRuns: 300 },
     );
+  });
+
+  it("counts a history seen again the same, and a new message on top", async () => {
+    const history = [message(0, ["one two"]), message(1, ["three"])];
+    expect(await inputTokens(history)).toBe(4);
+    expect(await inputTokens(history)).toBe(4);
+    expect(await inputTokens([...history, message(2, ["four five"])])).toBe(6);
   });
 
   it("does not join two messages' words", async () => {

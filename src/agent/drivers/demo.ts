@@ -157,10 +157,26 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 const countWords = (text: string) => countRuns([text]);
 
-/** The history's words: a step reads every message, so this counts without building strings (it ran on every turn). */
+/**
+ * Messages whose words were counted, by id (messages never change): every
+ * step reads the whole history, which repeats from turn to turn, so each
+ * message is counted once. The oldest entries go first past the bound.
+ */
+const wordsOf = new Map<string, number>();
+const WORDS_REMEMBERED = 10_000;
+
+/** The history's words. */
 function countTokens(history: readonly NewMessage[]): number {
   let words = 0;
-  for (const m of history) words += countRuns(m.content.flatMap((p) => (p.type === "text" ? [p.text] : [])));
+  for (const m of history) {
+    let n = wordsOf.get(m.id);
+    if (n === undefined) {
+      n = countRuns(m.content.flatMap((p) => (p.type === "text" ? [p.text] : [])));
+      if (wordsOf.size >= WORDS_REMEMBERED) wordsOf.delete(wordsOf.keys().next().value!);
+      wordsOf.set(m.id, n);
+    }
+    words += n;
+  }
   return words;
 }
 
