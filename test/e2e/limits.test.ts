@@ -313,6 +313,8 @@ for (const backend of await backends()) {
           for (const frame of burst) socket.send(frame); // all queued before the server reads one
           const refused = () => messages.filter((m) => m.type === "error" && m.payload?.[0]?.extensions?.code === "RATE_LIMITED").length;
           await waitFor(() => refused() === 1998, "1,998 refusals");
+          // Refusals are sent before any await; the two accepted ones start streaming after their session is read.
+          await waitFor(() => server.app.services.events.activeStreams() >= 2, "2 streams started");
           expect(server.app.services.events.activeStreams()).toBe(2);
           expect(messages.filter((m) => m.type === "error")).toHaveLength(1998);
         } finally {
